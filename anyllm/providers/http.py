@@ -1,0 +1,301 @@
+"""The project's own HTTP path: JSON POSTs and SSE streams over httpx2, errors typed.
+
+Used by the openresponses backend and every translated backend. One sync and one async
+httpx2 client per backend, created on first use and kept, so a call costs one request.
+Every transport failure becomes an ``anyllm.errors`` exception; a stream's connection is
+closed when its iterator finishes, is closed early, or is garbage collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx2
+
+from anyllm.errors import (
+    AnyLLMError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    StreamError,
+    error_from_http,
+)
+from anyllm.providers.base import ClientConfig
+from anyllm.streaming import SSEDecoder, SSEEvent
+
+__all__ = ["HttpTransport", "auth_headers", "dumps"]
+
+# Rate limits and server failures only: a 4xx other than 429 will fail the same way again.
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
+
+
+def dumps(body: Any) -> bytes:
+    """Compact JSON bytes, as every provider accepts."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _backoff(attempt: int, error: AnyLLMError | None) -> float:
+    if isinstance(error, RateLimitError) and error.retry_after is not None:
+        return min(error.retry_after, 60.0)
+    return float(min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2))
+
+
+def _retryable(error: AnyLLMError) -> bool:
+    if isinstance(error, ProviderTimeoutError | ProviderConnectionError):
+        return True
+    return error.status_code in _RETRY_STATUSES
+
+
+class HttpTransport:
+    """JSON and SSE over httpx2 for one provider configuration."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.provider = config.metadata.name
+        self.base_url = config.base_url.rstrip("/")
+        self._headers = {"content-type": "application/json", **headers, **config.extra_headers}
+        self._params = dict(params or {})
+        self._timeout = httpx2.Timeout(config.timeout, connect=min(config.timeout, 30.0))
+        self._client: httpx2.Client | None = None
+        # An AsyncClient's pool belongs to one event loop: keep one per loop, dropped with it.
+        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    # -- clients ---------------------------------------------------------------------------
+
+    @property
+    def client(self) -> httpx2.Client:
+        if self._client is None:
+            self._client = httpx2.Client(
+                headers=self._headers,
+                params=self._params,
+                timeout=self._timeout,
+                transport=self.config.client_args.get("transport"),
+            )
+        return self._client
+
+    @property
+    def aclient(self) -> httpx2.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._aclients.get(loop)
+        if client is None:
+            client = httpx2.AsyncClient(
+                headers=self._headers,
+                params=self._params,
+                timeout=self._timeout,
+                transport=self.config.client_args.get("async_transport"),
+            )
+            self._aclients[loop] = client
+        return client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._aclients.clear()
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _transport_error(self, exc: Exception, *, streaming: bool = False) -> AnyLLMError:
+        if isinstance(exc, httpx2.TimeoutException):
+            return ProviderTimeoutError(
+                f"{self.provider} did not answer within {self.config.timeout:g} s ({type(exc).__name__})",
+                provider=self.provider,
+            )
+        kind = StreamError if streaming else ProviderConnectionError
+        return kind(
+            f"connection to {self.provider} failed: {exc or type(exc).__name__}", provider=self.provider
+        )
+
+    def _status_error(self, response: httpx2.Response) -> AnyLLMError:
+        return error_from_http(
+            response.status_code, response.content, response.headers, provider=self.provider
+        )
+
+    def _decode_json(self, response: httpx2.Response) -> Any:
+        try:
+            return json.loads(response.content)
+        except ValueError as exc:
+            snippet = response.content[:200].decode("utf-8", "replace")
+            raise ProviderError(
+                f"{self.provider} answered HTTP {response.status_code} with a body that is not JSON: "
+                f"{snippet!r}",
+                provider=self.provider,
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from exc
+
+    # -- JSON ------------------------------------------------------------------------------
+
+    def post(self, path: str, body: Any) -> httpx2.Response:
+        """POST a JSON body; the successful reply (body read), or a typed error."""
+        content = dumps(body)
+        attempt = 0
+        while True:
+            try:
+                try:
+                    response = self.client.post(self.url(path), content=content)
+                except httpx2.HTTPError as exc:
+                    raise self._transport_error(exc) from exc
+                if response.status_code >= 400:
+                    raise self._status_error(response)
+                return response
+            except AnyLLMError as error:
+                if attempt >= self.config.max_retries or not _retryable(error):
+                    raise
+                time.sleep(_backoff(attempt, error))
+                attempt += 1
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST a JSON body; the decoded JSON reply, or a typed error."""
+        return self._decode_json(self.post(path, body))
+
+    async def apost_json(self, path: str, body: Any) -> Any:
+        return self._decode_json(await self.apost(path, body))
+
+    async def apost(self, path: str, body: Any) -> httpx2.Response:
+        content = dumps(body)
+        attempt = 0
+        while True:
+            try:
+                try:
+                    response = await self.aclient.post(self.url(path), content=content)
+                except httpx2.HTTPError as exc:
+                    raise self._transport_error(exc) from exc
+                if response.status_code >= 400:
+                    raise self._status_error(response)
+                return response
+            except AnyLLMError as error:
+                if attempt >= self.config.max_retries or not _retryable(error):
+                    raise
+                await asyncio.sleep(_backoff(attempt, error))
+                attempt += 1
+
+    # -- SSE -------------------------------------------------------------------------------
+
+    def _check_stream_start(self, response: httpx2.Response, body: bytes) -> AnyLLMError:
+        """The reply to a stream request was not a stream: say what it was."""
+        if response.status_code >= 400:
+            return error_from_http(response.status_code, body, response.headers, provider=self.provider)
+        content_type = response.headers.get("content-type", "")
+        error = error_from_http(500, body, response.headers, provider=self.provider)
+        if error.body is not None and isinstance(error.body, dict) and "error" in error.body:
+            return error
+        return StreamError(
+            f"{self.provider} answered a stream request with content-type {content_type!r}, "
+            "not text/event-stream",
+            provider=self.provider,
+            status_code=response.status_code,
+        )
+
+    def open_sse(self, path: str, body: Any) -> Iterator[SSEEvent]:
+        """POST now (errors raise here); iterate the returned events. Closing it closes the connection."""
+        content = dumps(body)
+        attempt = 0
+        while True:
+            try:
+                request = self.client.build_request("POST", self.url(path), content=content)
+                try:
+                    response = self.client.send(request, stream=True)
+                except httpx2.HTTPError as exc:
+                    raise self._transport_error(exc) from exc
+                if response.status_code >= 400 or "event-stream" not in response.headers.get(
+                    "content-type", ""
+                ):
+                    try:
+                        raw = response.read()
+                    except httpx2.HTTPError as exc:
+                        raise self._transport_error(exc) from exc
+                    finally:
+                        response.close()
+                    raise self._check_stream_start(response, raw)
+                return self._events(response)
+            except AnyLLMError as error:
+                if attempt >= self.config.max_retries or not _retryable(error):
+                    raise
+                time.sleep(_backoff(attempt, error))
+                attempt += 1
+
+    def _events(self, response: httpx2.Response) -> Iterator[SSEEvent]:
+        try:
+            decoder = SSEDecoder()
+            try:
+                for chunk in response.iter_bytes():
+                    yield from decoder.feed(chunk)
+            except httpx2.HTTPError as exc:
+                raise self._transport_error(exc, streaming=True) from exc
+            yield from decoder.flush()
+        finally:
+            response.close()
+
+    async def aopen_sse(self, path: str, body: Any) -> AsyncIterator[SSEEvent]:
+        """Async ``open_sse``: awaiting it sends the request; iterate the result."""
+        content = dumps(body)
+        attempt = 0
+        while True:
+            try:
+                request = self.aclient.build_request("POST", self.url(path), content=content)
+                try:
+                    response = await self.aclient.send(request, stream=True)
+                except httpx2.HTTPError as exc:
+                    raise self._transport_error(exc) from exc
+                if response.status_code >= 400 or "event-stream" not in response.headers.get(
+                    "content-type", ""
+                ):
+                    try:
+                        raw = await response.aread()
+                    except httpx2.HTTPError as exc:
+                        raise self._transport_error(exc) from exc
+                    finally:
+                        await response.aclose()
+                    raise self._check_stream_start(response, raw)
+                return self._aevents(response)
+            except AnyLLMError as error:
+                if attempt >= self.config.max_retries or not _retryable(error):
+                    raise
+                await asyncio.sleep(_backoff(attempt, error))
+                attempt += 1
+
+    async def _aevents(self, response: httpx2.Response) -> AsyncIterator[SSEEvent]:
+        try:
+            decoder = SSEDecoder()
+            try:
+                async for chunk in response.aiter_bytes():
+                    for event in decoder.feed(chunk):
+                        yield event
+            except httpx2.HTTPError as exc:
+                raise self._transport_error(exc, streaming=True) from exc
+            for event in decoder.flush():
+                yield event
+        finally:
+            await response.aclose()
+
+
+def auth_headers(config: ClientConfig) -> dict[str, str]:
+    """The provider's own way of sending the key (bearer, x-api-key, api-key, x-goog-api-key)."""
+    key = config.api_key
+    if not key:
+        return {}
+    style = config.metadata.auth
+    if style == "bearer":
+        return {"authorization": f"Bearer {key}"}
+    if style == "none":
+        return {}
+    return {style: key}

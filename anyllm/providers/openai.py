@@ -1,0 +1,164 @@
+"""OpenAI-native providers: ``/v1/responses`` through the official openai SDK.
+
+The SDK is the reference client for these servers, so its types come back unchanged
+(``openai.types.responses.Response`` and its stream events). It is imported only when an
+OpenAI-protocol provider is first used (``import openai`` alone costs about 0.3 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from anyllm.errors import (
+    AnyLLMError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    StreamError,
+    error_from_http,
+)
+from anyllm.providers.base import Backend, ClientConfig
+
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["OpenAIBackend"]
+
+
+@functools.cache
+def _sdk_parameters() -> frozenset[str]:
+    """Keyword names the SDK's ``responses.create`` takes; the rest travel in extra_body."""
+    from openai.resources.responses import Responses
+
+    return frozenset(inspect.signature(Responses.create).parameters) - {"self"}
+
+
+def _map_error(exc: Exception, provider: str) -> AnyLLMError:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return error_from_http(exc.status_code, exc.response.content, exc.response.headers, provider=provider)
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeoutError(f"{provider} did not answer in time", provider=provider)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderConnectionError(f"connection to {provider} failed: {exc}", provider=provider)
+    if isinstance(exc, openai.APIError):
+        # Raised by the SDK for an ``error`` event inside a stream.
+        return StreamError(exc.message, provider=provider, code=getattr(exc, "code", None), body=exc.body)
+    return ProviderError(f"{provider}: {exc}", provider=provider)
+
+
+class OpenAIBackend(Backend):
+    """One openai SDK client pair per configuration, reused for every call."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        super().__init__(config)
+        self._client: openai.OpenAI | None = None
+        self._aclient: openai.AsyncOpenAI | None = None
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        args = dict(self.config.client_args)
+        headers = dict(args.pop("default_headers", None) or args.pop("headers", None) or {})
+        if self.config.metadata.auth == "api-key" and self.config.api_key:
+            headers["api-key"] = self.config.api_key
+        kwargs: dict[str, Any] = {
+            "api_key": self.config.api_key or "unused",
+            "base_url": self.config.base_url,
+            "max_retries": int(args.pop("max_retries", 0)),
+            "timeout": self.config.timeout,
+            "default_headers": headers or None,
+        }
+        args.pop("timeout", None)
+        args.pop("transport", None)
+        args.pop("async_transport", None)
+        kwargs.update(args)
+        return kwargs
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(**self._client_kwargs())
+        return self._client
+
+    @property
+    def aclient(self) -> openai.AsyncOpenAI:
+        if self._aclient is None:
+            import openai
+
+            self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
+        return self._aclient
+
+    @staticmethod
+    def _split(body: dict[str, Any]) -> dict[str, Any]:
+        known = _sdk_parameters()
+        kwargs = {k: v for k, v in body.items() if k in known}
+        extra = {k: v for k, v in body.items() if k not in known}
+        if extra:
+            kwargs["extra_body"] = extra
+        return kwargs
+
+    def create(self, body: dict[str, Any]) -> Any:
+        import openai
+
+        try:
+            return self.client.responses.create(**self._split(body))
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+
+    async def acreate(self, body: dict[str, Any]) -> Any:
+        import openai
+
+        try:
+            return await self.aclient.responses.create(**self._split(body))
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+
+    def stream(self, body: dict[str, Any]) -> Iterator[Any]:
+        import openai
+
+        try:
+            sdk_stream = self.client.responses.create(stream=True, **self._split(body))
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+        return self._iterate(sdk_stream)
+
+    def _iterate(self, sdk_stream: Any) -> Iterator[Any]:
+        import openai
+
+        try:
+            yield from sdk_stream
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+        finally:
+            sdk_stream.close()
+
+    async def astream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
+        import openai
+
+        try:
+            sdk_stream = await self.aclient.responses.create(stream=True, **self._split(body))
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+        return self._aiterate(sdk_stream)
+
+    async def _aiterate(self, sdk_stream: Any) -> AsyncIterator[Any]:
+        import openai
+
+        try:
+            async for event in sdk_stream:
+                yield event
+        except openai.OpenAIError as exc:
+            raise _map_error(exc, self.provider) from exc
+        finally:
+            await sdk_stream.close()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._aclient = None

@@ -1,0 +1,1 @@
+"""The pytest harness: validation, cassettes, the plugin, the live llama.cpp server."""

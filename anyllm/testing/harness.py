@@ -1,0 +1,295 @@
+"""What a conformance case talks to: a provider target, a validating client, and the
+collector of violations that becomes the case's verdict.
+
+Every response and every streamed event a case receives goes through the validator
+(:mod:`anyllm.testing.validate`); the case's own expectations (``expect``) become
+violations too, under ``CASE-*`` rule ids, so baselines and reports treat both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyllm.errors import AnyLLMError
+from anyllm.providers.registry import ProviderMetadata
+from anyllm.testing.rules import Profile
+from anyllm.testing.validate import StreamValidator, Violation, validate_response
+
+__all__ = [
+    "CaseValidator",
+    "ConformanceClient",
+    "StreamResult",
+    "Target",
+    "as_dict",
+    "function_calls",
+    "output_text",
+]
+
+CASE_SECTION = "conformance case"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One provider as the suite runs it: where, which model, judged by which profile."""
+
+    provider: str
+    metadata: ProviderMetadata
+    model: str
+    api_base: str
+    api_key: str | None
+    live: bool
+    profile: Profile
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A typed response or event as the JSON it stands for."""
+    if isinstance(obj, dict):
+        return obj
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        value = dump(mode="json", exclude_unset=True, by_alias=True)
+        if isinstance(value, dict):
+            return value
+    raise TypeError(f"not a response or event: {type(obj).__name__}")
+
+
+def output_text(response: Any) -> str:
+    """All output_text of all message items, joined."""
+    parts: list[str] = []
+    for item in as_dict(response).get("output") or []:
+        if item.get("type") == "message":
+            parts.extend(str(c.get("text", "")) for c in item.get("content") or [] if c.get("type") == "output_text")
+    return "".join(parts)
+
+
+def function_calls(response: Any) -> list[dict[str, Any]]:
+    return [item for item in as_dict(response).get("output") or [] if item.get("type") == "function_call"]
+
+
+class CaseValidator:
+    """Collects the violations of one case (validator findings and the case's own checks)."""
+
+    def __init__(self, profile: Profile, case_id: str = "") -> None:
+        self.profile = profile
+        self.case_id = case_id
+        self.violations: list[Violation] = []
+        self.responses = 0
+        self.events = 0
+        self._open: list[StreamValidator] = []
+
+    def check_response(self, obj: Any, *, request: Any = None, status: int | None = None) -> list[Violation]:
+        found = validate_response(as_dict(obj), self.profile, request=request, status=status)
+        self.responses += 1
+        self.violations.extend(found)
+        return found
+
+    def stream_validator(self, *, request: Any = None) -> StreamValidator:
+        validator = StreamValidator(self.profile, request=request)
+        self._open.append(validator)
+        return validator
+
+    def feed(self, validator: StreamValidator, event: Any) -> None:
+        self.events += 1
+        self.violations.extend(validator.feed(as_dict(event)))
+
+    def finish(self, validator: StreamValidator) -> None:
+        """The stream ended: the end-of-stream rules run (terminal event, items closed, ...)."""
+        before = len(validator.violations)
+        validator.finish()
+        self.violations.extend(validator.violations[before:])
+        if validator in self._open:
+            self._open.remove(validator)
+
+    def abandon(self, validator: StreamValidator) -> None:
+        """The case closed the stream early on purpose: end-of-stream rules do not apply."""
+        if validator in self._open:
+            self._open.remove(validator)
+
+    def expect(self, condition: object, rule: str, message: str, path: str = "$") -> bool:
+        """A case's own check; a failure is a violation ``rule`` (``CASE-*``), not an exception,
+        so the case goes on and the report shows every problem at once."""
+        if not condition:
+            self.violations.append(Violation(rule, "error", path, message, f"{CASE_SECTION} {self.case_id}"))
+        return bool(condition)
+
+    def errors(self) -> list[Violation]:
+        return [v for v in self.violations if v.severity == "error"]
+
+
+@dataclass
+class StreamResult:
+    """A consumed stream: every event as JSON, and the response of its terminal event."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    final: dict[str, Any] | None = None
+    terminal: str | None = None
+    error: AnyLLMError | None = None
+
+    @property
+    def types(self) -> list[str]:
+        return [str(e.get("type")) for e in self.events]
+
+    def text(self) -> str:
+        return "".join(str(e.get("delta", "")) for e in self.events if e.get("type") == "response.output_text.delta")
+
+
+_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+
+class ConformanceClient:
+    """``anyllm.responses()`` bound to one target, validating everything it receives."""
+
+    def __init__(self, target: Target, validator: CaseValidator) -> None:
+        self.target = target
+        self.validator = validator
+
+    @property
+    def provider(self) -> str:
+        return self.target.provider
+
+    @property
+    def model(self) -> str:
+        return self.target.model
+
+    @property
+    def metadata(self) -> ProviderMetadata:
+        return self.target.metadata
+
+    def _kwargs(self, params: dict[str, Any]) -> dict[str, Any]:
+        out = {"provider": self.target.provider, "api_base": self.target.api_base, **params}
+        if self.target.api_key is not None and "api_key" not in params:
+            out["api_key"] = self.target.api_key
+        return out
+
+    def _request(self, input_data: Any, params: dict[str, Any]) -> dict[str, Any]:
+        request = {"model": params.get("model", self.target.model), "input": input_data}
+        request.update({k: v for k, v in params.items() if k not in ("model", "api_key", "api_base", "client_args")})
+        return json.loads(json.dumps(request, default=str))  # type: ignore[no-any-return]
+
+    # -- non-streaming ---------------------------------------------------------------------
+
+    def create(self, input_data: Any, **params: Any) -> dict[str, Any]:
+        """One response, validated; returned as JSON."""
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        response = anyllm.responses(model, input_data, **self._kwargs(params))
+        self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
+        return as_dict(response)
+
+    async def acreate(self, input_data: Any, **params: Any) -> dict[str, Any]:
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        response = await anyllm.aresponses(model, input_data, **self._kwargs(params))
+        self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
+        return as_dict(response)
+
+    def expect_error(self, input_data: Any, **params: Any) -> AnyLLMError | None:
+        """The call must fail with a typed error; its body (if any) is validated as an error body."""
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        try:
+            response = anyllm.responses(model, input_data, **self._kwargs(params))
+        except AnyLLMError as exc:
+            if isinstance(exc.body, dict) and "error" in exc.body:
+                self.validator.check_response(exc.body, status=exc.status_code)
+            return exc
+        self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
+        self.validator.expect(False, "CASE-ERROR-EXPECTED", "the provider accepted a request it should reject")
+        return None
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def stream(self, input_data: Any, **params: Any) -> StreamResult:
+        """Consume a whole stream, validating each event as it arrives and the end of it."""
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        request = self._request(input_data, {**params, "model": model, "stream": True})
+        events = anyllm.responses(model, input_data, stream=True, **self._kwargs(params))
+        validator = self.validator.stream_validator(request=request)
+        result = StreamResult()
+        try:
+            for event in events:  # type: ignore[union-attr]
+                self._take(result, validator, event)
+        except AnyLLMError as exc:
+            result.error = exc
+        self.validator.finish(validator)
+        return result
+
+    async def astream(self, input_data: Any, **params: Any) -> StreamResult:
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        request = self._request(input_data, {**params, "model": model, "stream": True})
+        events = await anyllm.aresponses(model, input_data, stream=True, **self._kwargs(params))
+        validator = self.validator.stream_validator(request=request)
+        result = StreamResult()
+        try:
+            async for event in events:  # type: ignore[union-attr]
+                self._take(result, validator, event)
+        except AnyLLMError as exc:
+            result.error = exc
+        self.validator.finish(validator)
+        return result
+
+    def stream_prefix(self, input_data: Any, count: int, **params: Any) -> StreamResult:
+        """Read ``count`` events, then close the stream early (the events read are validated)."""
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        request = self._request(input_data, {**params, "model": model, "stream": True})
+        events: Iterator[Any] = anyllm.responses(  # type: ignore[assignment]
+            model, input_data, stream=True, **self._kwargs(params)
+        )
+        validator = self.validator.stream_validator(request=request)
+        result = StreamResult()
+        for event in events:
+            self._take(result, validator, event)
+            if len(result.events) >= count:
+                break
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+        self.validator.abandon(validator)
+        return result
+
+    async def astream_prefix(self, input_data: Any, count: int, **params: Any) -> StreamResult:
+        import anyllm
+
+        model = params.pop("model", self.target.model)
+        request = self._request(input_data, {**params, "model": model, "stream": True})
+        events: AsyncIterator[Any] = await anyllm.aresponses(  # type: ignore[assignment]
+            model, input_data, stream=True, **self._kwargs(params)
+        )
+        validator = self.validator.stream_validator(request=request)
+        result = StreamResult()
+        async for event in events:
+            self._take(result, validator, event)
+            if len(result.events) >= count:
+                break
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        self.validator.abandon(validator)
+        return result
+
+    def _take(self, result: StreamResult, validator: StreamValidator, event: Any) -> None:
+        self.validator.feed(validator, event)
+        body = as_dict(event)
+        result.events.append(body)
+        if body.get("type") in _TERMINAL:
+            result.terminal = str(body["type"])
+            response = body.get("response")
+            result.final = response if isinstance(response, dict) else None
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run an async case body without depending on an asyncio pytest plugin."""
+    return asyncio.run(coroutine)

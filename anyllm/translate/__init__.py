@@ -1,0 +1,1 @@
+"""Responses <-> other protocols: request and response translation, and the stream state machine."""
