@@ -24,6 +24,11 @@ __all__ = ["aresponses", "build_request", "resolve_model", "responses"]
 
 _TOOL_CHOICE_MODES = ("auto", "none", "required")
 _TRUNCATION = ("auto", "disabled")
+# The spec's ReasoningEffortEnum, plus OpenAI's "minimal" (its API accepts it; the spec
+# describes it but leaves it out of the enum).
+_REASONING_EFFORT = ("none", "minimal", "low", "medium", "high", "xhigh")
+_REASONING_SUMMARY = ("concise", "detailed", "auto")
+_TEXT_FORMATS = ("text", "json_object", "json_schema")
 
 
 def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[ProviderMetadata, str]:
@@ -164,6 +169,36 @@ def _check_metadata(metadata: Any) -> None:
             )
 
 
+def _check_reasoning(reasoning: Mapping[str, Any]) -> None:
+    effort = reasoning.get("effort")
+    if effort is not None and effort not in _REASONING_EFFORT:
+        raise InvalidRequestError(
+            f"reasoning.effort must be one of {', '.join(_REASONING_EFFORT)}, got {effort!r}", param="reasoning"
+        )
+    summary = reasoning.get("summary")
+    if summary is not None and summary not in _REASONING_SUMMARY:
+        raise InvalidRequestError(
+            f"reasoning.summary must be one of {', '.join(_REASONING_SUMMARY)}, got {summary!r}",
+            param="reasoning",
+        )
+
+
+def _check_text(text: Mapping[str, Any]) -> None:
+    fmt = text.get("format")
+    if fmt is None:
+        return
+    if not isinstance(fmt, Mapping) or fmt.get("type") not in _TEXT_FORMATS:
+        raise InvalidRequestError(
+            f"text.format must be a dict whose type is one of {', '.join(_TEXT_FORMATS)}, got {fmt!r}",
+            param="text",
+        )
+    if fmt["type"] == "json_schema":
+        if not isinstance(fmt.get("name"), str) or not fmt["name"]:
+            raise InvalidRequestError("text.format json_schema needs a 'name'", param="text")
+        if not isinstance(fmt.get("schema"), Mapping):
+            raise InvalidRequestError("text.format json_schema needs a 'schema' dict", param="text")
+
+
 def build_request(
     model: str,
     input_data: Any,
@@ -206,6 +241,10 @@ def build_request(
             raise InvalidRequestError("include must be a list of strings", param=name)
         elif name in ("reasoning", "text") and not isinstance(value, Mapping):
             raise InvalidRequestError(f"{name} must be a dict, got {type(value).__name__}", param=name)
+        elif name == "reasoning":
+            _check_reasoning(value)
+        elif name == "text":
+            _check_text(value)
         elif name == "conversation" and not isinstance(value, str | Mapping):
             raise InvalidRequestError("conversation must be an id string or a dict", param=name)
         body[name] = value

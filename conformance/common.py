@@ -52,7 +52,12 @@ def png_data_url(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (2
     """A solid-colour PNG built in code (no binary fixture in the repository)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     row = b"\x00" + bytes(rgb) * width
     raw = zlib.compress(row * height)

@@ -16,9 +16,14 @@ def test_async_response(anyllm_client, conformance_validator):
 @case("async-streaming", requires=("streaming",), feature="async stream")
 def test_async_streaming(anyllm_client, conformance_validator):
     result = run_async(anyllm_client.astream("Say hello.", max_output_tokens=MAX_TOKENS))
-    conformance_validator.expect(result.error is None, "CASE-STREAM-ERROR", f"no stream error ({result.error})")
-    conformance_validator.expect(result.terminal in ("response.completed", "response.incomplete"),
-                                 "CASE-STREAM-TERMINAL", f"a terminal event (got {result.terminal})")
+    conformance_validator.expect(
+        result.error is None, "CASE-STREAM-ERROR", f"no stream error ({result.error})"
+    )
+    conformance_validator.expect(
+        result.terminal in ("response.completed", "response.incomplete"),
+        "CASE-STREAM-TERMINAL",
+        f"a terminal event (got {result.terminal})",
+    )
 
 
 @case("async-early-stream-cancel", requires=("streaming",), feature="async early close")
@@ -30,4 +35,6 @@ def test_async_early_stream_cancel(anyllm_client, conformance_validator):
 
     prefix, after = run_async(body())
     conformance_validator.expect(len(prefix.events) == 2, "CASE-STREAM-PREFIX", "two events were read")
-    conformance_validator.expect(after.get("object") == "response", "CASE-AFTER-CANCEL", "a call after the close works")
+    conformance_validator.expect(
+        after.get("object") == "response", "CASE-AFTER-CANCEL", "a call after the close works"
+    )

@@ -43,4 +43,6 @@ def test_json_object_output(anyllm_client, conformance_validator):
         ok = isinstance(json.loads(text), dict)
     except ValueError:
         ok = False
-    conformance_validator.expect(ok, "CASE-JSON-OUTPUT", f"the output text is a JSON object (got {text[:80]!r})")
+    conformance_validator.expect(
+        ok, "CASE-JSON-OUTPUT", f"the output text is a JSON object (got {text[:80]!r})"
+    )

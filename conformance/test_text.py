@@ -12,7 +12,11 @@ def test_basic_response(anyllm_client, conformance_validator):
     response = anyllm_client.create("Say hello in one short sentence.", max_output_tokens=MAX_TOKENS)
     v = conformance_validator
     v.expect(response.get("object") == "response", "CASE-OBJECT", "object is 'response'", "$.object")
-    v.expect(response.get("status") in ("completed", "incomplete"), "CASE-STATUS", f"status {response.get('status')}")
+    v.expect(
+        response.get("status") in ("completed", "incomplete"),
+        "CASE-STATUS",
+        f"status {response.get('status')}",
+    )
     v.expect(message_items(response), "CASE-OUTPUT-MESSAGE", "the output holds a message item", "$.output")
     v.expect(output_text(response).strip(), "CASE-OUTPUT-TEXT", "the message holds non-empty output_text")
 
@@ -20,7 +24,9 @@ def test_basic_response(anyllm_client, conformance_validator):
 @case("instructions", feature="instructions")
 def test_instructions(anyllm_client, conformance_validator):
     instructions = "You are a terse assistant. Answer in at most five words."
-    response = anyllm_client.create("What colour is the sky?", instructions=instructions, max_output_tokens=MAX_TOKENS)
+    response = anyllm_client.create(
+        "What colour is the sky?", instructions=instructions, max_output_tokens=MAX_TOKENS
+    )
     conformance_validator.expect(
         response.get("instructions") == instructions,
         "CASE-INSTRUCTIONS-ECHO",
@@ -34,14 +40,23 @@ def test_instructions(anyllm_client, conformance_validator):
 def test_system_prompt(anyllm_client, conformance_validator):
     response = anyllm_client.create(
         [
-            {"type": "message", "role": "system", "content": "You are a pirate. Always answer like a pirate."},
+            {
+                "type": "message",
+                "role": "system",
+                "content": "You are a pirate. Always answer like a pirate.",
+            },
             user("Say hello."),
         ],
         max_output_tokens=MAX_TOKENS,
     )
-    conformance_validator.expect(message_items(response), "CASE-OUTPUT-MESSAGE", "a message item in the output")
-    conformance_validator.expect(response.get("status") == "completed" or response.get("status") == "incomplete",
-                                 "CASE-STATUS", f"status {response.get('status')}")
+    conformance_validator.expect(
+        message_items(response), "CASE-OUTPUT-MESSAGE", "a message item in the output"
+    )
+    conformance_validator.expect(
+        response.get("status") == "completed" or response.get("status") == "incomplete",
+        "CASE-STATUS",
+        f"status {response.get('status')}",
+    )
 
 
 @case("developer-message", feature="developer message")
@@ -84,46 +99,77 @@ def test_multi_turn(anyllm_client, conformance_validator):
         ],
         max_output_tokens=MAX_TOKENS,
     )
-    conformance_validator.expect(message_items(response), "CASE-OUTPUT-MESSAGE", "a message item in the output")
+    conformance_validator.expect(
+        message_items(response), "CASE-OUTPUT-MESSAGE", "a message item in the output"
+    )
 
 
 @case("unicode-text", feature="non-ASCII text round trip")
 def test_unicode_text(anyllm_client, conformance_validator):
-    response = anyllm_client.create("Répète exactement: «こんにちは» — ça va? 🙂", max_output_tokens=MAX_TOKENS)
+    response = anyllm_client.create(
+        "Répète exactement: «こんにちは» — ça va? 🙂", max_output_tokens=MAX_TOKENS
+    )
     text = output_text(response)
     conformance_validator.expect(text.strip(), "CASE-OUTPUT-TEXT", "non-empty output_text")
-    conformance_validator.expect("\ufffd" not in text, "CASE-UTF8", "no U+FFFD replacement character in the text")
+    conformance_validator.expect(
+        "\ufffd" not in text, "CASE-UTF8", "no U+FFFD replacement character in the text"
+    )
 
 
 @case("max-output-tokens-incomplete", feature="max_output_tokens -> incomplete")
 def test_max_output_tokens_incomplete(anyllm_client, conformance_validator):
-    response = anyllm_client.create("Write a long story about a dragon, at least ten paragraphs.", max_output_tokens=16)
+    response = anyllm_client.create(
+        "Write a long story about a dragon, at least ten paragraphs.", max_output_tokens=16
+    )
     v = conformance_validator
-    v.expect(response.get("status") == "incomplete", "CASE-INCOMPLETE-STATUS",
-             f"status is 'incomplete' when max_output_tokens cuts the answer (got {response.get('status')!r})",
-             "$.status")
+    v.expect(
+        response.get("status") == "incomplete",
+        "CASE-INCOMPLETE-STATUS",
+        f"status is 'incomplete' when max_output_tokens cuts the answer (got {response.get('status')!r})",
+        "$.status",
+    )
     details = response.get("incomplete_details") or {}
-    v.expect(details.get("reason") == "max_output_tokens", "CASE-INCOMPLETE-REASON",
-             f"incomplete_details.reason is 'max_output_tokens' (got {details!r})", "$.incomplete_details")
-    v.expect(response.get("max_output_tokens") == 16, "CASE-PARAM-ECHO", "max_output_tokens echoed",
-             "$.max_output_tokens")
+    v.expect(
+        details.get("reason") == "max_output_tokens",
+        "CASE-INCOMPLETE-REASON",
+        f"incomplete_details.reason is 'max_output_tokens' (got {details!r})",
+        "$.incomplete_details",
+    )
+    v.expect(
+        response.get("max_output_tokens") == 16,
+        "CASE-PARAM-ECHO",
+        "max_output_tokens echoed",
+        "$.max_output_tokens",
+    )
 
 
 @case("sampling-echo", feature="temperature / top_p echo")
 def test_sampling_echo(anyllm_client, conformance_validator):
     response = anyllm_client.create("Say hi.", temperature=0.5, top_p=0.9, max_output_tokens=MAX_TOKENS)
-    conformance_validator.expect(response.get("temperature") == 0.5, "CASE-PARAM-ECHO",
-                                 f"temperature echoed (got {response.get('temperature')!r})", "$.temperature")
-    conformance_validator.expect(response.get("top_p") == 0.9, "CASE-PARAM-ECHO",
-                                 f"top_p echoed (got {response.get('top_p')!r})", "$.top_p")
+    conformance_validator.expect(
+        response.get("temperature") == 0.5,
+        "CASE-PARAM-ECHO",
+        f"temperature echoed (got {response.get('temperature')!r})",
+        "$.temperature",
+    )
+    conformance_validator.expect(
+        response.get("top_p") == 0.9,
+        "CASE-PARAM-ECHO",
+        f"top_p echoed (got {response.get('top_p')!r})",
+        "$.top_p",
+    )
 
 
 @case("metadata-echo", feature="metadata echo")
 def test_metadata_echo(anyllm_client, conformance_validator):
     metadata = {"suite": "anyllm", "case": "metadata-echo"}
     response = anyllm_client.create("Say hi.", metadata=metadata, max_output_tokens=MAX_TOKENS)
-    conformance_validator.expect(response.get("metadata") == metadata, "CASE-METADATA-ECHO",
-                                 f"metadata echoed (got {response.get('metadata')!r})", "$.metadata")
+    conformance_validator.expect(
+        response.get("metadata") == metadata,
+        "CASE-METADATA-ECHO",
+        f"metadata echoed (got {response.get('metadata')!r})",
+        "$.metadata",
+    )
 
 
 @case("usage-accounting", feature="usage")
@@ -133,7 +179,9 @@ def test_usage_accounting(anyllm_client, conformance_validator):
     v = conformance_validator
     if v.expect(usage, "CASE-USAGE", "the response reports usage", "$.usage"):
         v.expect(usage.get("input_tokens", 0) > 0, "CASE-USAGE", "input_tokens > 0", "$.usage.input_tokens")
-        v.expect(usage.get("output_tokens", 0) > 0, "CASE-USAGE", "output_tokens > 0", "$.usage.output_tokens")
+        v.expect(
+            usage.get("output_tokens", 0) > 0, "CASE-USAGE", "output_tokens > 0", "$.usage.output_tokens"
+        )
         v.expect(
             usage.get("total_tokens") == usage.get("input_tokens", 0) + usage.get("output_tokens", 0),
             "CASE-USAGE-TOTAL",
@@ -146,9 +194,25 @@ def test_usage_accounting(anyllm_client, conformance_validator):
 def test_response_identity(anyllm_client, conformance_validator):
     response = anyllm_client.create("Say hi.", max_output_tokens=MAX_TOKENS)
     v = conformance_validator
-    v.expect(isinstance(response.get("id"), str) and response["id"], "CASE-ID", "the response has an id", "$.id")
-    v.expect(isinstance(response.get("created_at"), int) and response["created_at"] > 1_600_000_000,
-             "CASE-CREATED-AT", "created_at is a Unix time in seconds", "$.created_at")
-    v.expect(isinstance(response.get("model"), str) and response["model"], "CASE-MODEL", "model is named", "$.model")
+    v.expect(
+        isinstance(response.get("id"), str) and response["id"], "CASE-ID", "the response has an id", "$.id"
+    )
+    v.expect(
+        isinstance(response.get("created_at"), int) and response["created_at"] > 1_600_000_000,
+        "CASE-CREATED-AT",
+        "created_at is a Unix time in seconds",
+        "$.created_at",
+    )
+    v.expect(
+        isinstance(response.get("model"), str) and response["model"],
+        "CASE-MODEL",
+        "model is named",
+        "$.model",
+    )
     ids = [item.get("id") for item in response.get("output") or []]
-    v.expect(all(ids) and len(set(ids)) == len(ids), "CASE-ITEM-IDS", "every output item has a unique id", "$.output")
+    v.expect(
+        all(ids) and len(set(ids)) == len(ids),
+        "CASE-ITEM-IDS",
+        "every output item has a unique id",
+        "$.output",
+    )

@@ -1224,6 +1224,12 @@ def test_images_and_files() -> None:
         {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "plain text"}, "title": "notes.txt"},  # noqa: E501
         {"type": "document", "source": {"type": "url", "url": "https://example.com/doc.pdf"}},
     ]  # fmt: skip
+    with pytest.raises(UnsupportedParameterError, match=r"\.docx"):
+        translate(
+            input=[
+                {"role": "user", "content": [{"type": "input_file", "filename": "a.docx", "file_data": pdf}]}
+            ]
+        )
     with pytest.raises(UnsupportedParameterError, match="file_id"):
         translate(input=[{"role": "user", "content": [{"type": "input_file", "file_id": "file-123"}]}])
     with pytest.raises(UnsupportedParameterError, match="image/png"):

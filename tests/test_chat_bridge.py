@@ -627,7 +627,7 @@ def test_stream_content_filter_error_object() -> None:
 
 def test_connection_cut_midstream_fails_typed() -> None:
     events = doc_derived_text_stream("one two three four five six")
-    with LoopbackServer(sse_reply(events, split=9, reset_after=4)) as server:
+    with LoopbackServer(sse_reply(events, split=9, reset_after=6, pause=0.02)) as server:
         out, error = collect(call(server, stream=True))
     assert isinstance(error, StreamError)
     assert [e["type"] for e in out[-2:]] == ["error", "response.failed"]

@@ -207,6 +207,10 @@ def test_bad_model_or_provider_fails_before_the_network(
         ({"instructions": ""}, "instructions"),
         ({"client_args": "x"}, "client_args"),
         ({"tools": ["not a tool"]}, "tools"),
+        ({"reasoning": {"effort": "maximal"}}, "reasoning"),
+        ({"reasoning": {"summary": "short"}}, "reasoning"),
+        ({"text": {"format": {"type": "yaml"}}}, "text"),
+        ({"text": {"format": {"type": "json_schema", "name": "x"}}}, "text"),
     ],
 )
 def test_bad_arguments_name_the_parameter_before_the_network(
@@ -298,12 +302,14 @@ def test_sync_stream_needs_no_running_event_loop(server: LoopbackServer) -> None
 
 
 def _slow_stream_server() -> LoopbackServer:
-    events = synth_events(text="x" * 400, pieces=200)
+    # About 10 s of stream if nobody hangs up: long enough that even a loaded machine
+    # cannot finish it before the client closes.
+    events = synth_events(text="x" * 2000, pieces=1000)
     return LoopbackServer(Reply.sse(events, pause=0.01))
 
 
 def _wait_for_server_to_notice(server: LoopbackServer) -> None:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while time.monotonic() < deadline and server.stats and not server.stats[-1].finished:
         time.sleep(0.02)
 

@@ -35,6 +35,11 @@ __all__ = ["HttpTransport", "auth_headers", "dumps"]
 # Rate limits and server failures only: a 4xx other than 429 will fail the same way again.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
+# A reply body (or one SSE event) larger than this is refused instead of read to the end, so
+# a server sending an endless or gigantic body fails typed instead of exhausting memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_EVENT_BYTES = 32 * 1024 * 1024
+
 
 def dumps(body: Any) -> bytes:
     """Compact JSON bytes, as every provider accepts."""
@@ -48,9 +53,9 @@ def _backoff(attempt: int, error: AnyLLMError | None) -> float:
 
 
 def _retryable(error: AnyLLMError) -> bool:
-    if isinstance(error, ProviderTimeoutError | ProviderConnectionError):
-        return True
-    return error.status_code in _RETRY_STATUSES
+    if error.status_code is not None:  # an HTTP reply: 408 is a 4xx like the others
+        return error.status_code in _RETRY_STATUSES
+    return isinstance(error, ProviderTimeoutError | ProviderConnectionError)
 
 
 class HttpTransport:
@@ -119,6 +124,10 @@ class HttpTransport:
                 f"{self.provider} did not answer within {self.config.timeout:g} s ({type(exc).__name__})",
                 provider=self.provider,
             )
+        if isinstance(exc, httpx2.DecodingError):  # the reply arrived but cannot be decoded
+            return (StreamError if streaming else ProviderError)(
+                f"{self.provider}'s reply could not be decoded: {exc}", provider=self.provider
+            )
         kind = StreamError if streaming else ProviderConnectionError
         return kind(
             f"connection to {self.provider} failed: {exc or type(exc).__name__}", provider=self.provider
@@ -128,6 +137,44 @@ class HttpTransport:
         return error_from_http(
             response.status_code, response.content, response.headers, provider=self.provider
         )
+
+    def _too_large(self, what: str, limit: int, status: int | None = None) -> AnyLLMError:
+        return (StreamError if what == "stream event" else ProviderError)(
+            f"{self.provider} sent a {what} larger than {limit} bytes; refused",
+            provider=self.provider,
+            status_code=status,
+        )
+
+    def _read(self, response: httpx2.Response) -> bytes:
+        """The whole body, at most MAX_BODY_BYTES (then ProviderError); closes the response."""
+        try:
+            parts, size = [], 0
+            for part in response.iter_bytes():
+                size += len(part)
+                if size > MAX_BODY_BYTES:
+                    raise self._too_large("reply", MAX_BODY_BYTES, response.status_code)
+                parts.append(part)
+        except httpx2.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+        finally:
+            response.close()
+        response._content = b"".join(parts)  # what Response.read() itself sets
+        return response._content
+
+    async def _aread(self, response: httpx2.Response) -> bytes:
+        try:
+            parts, size = [], 0
+            async for part in response.aiter_bytes():
+                size += len(part)
+                if size > MAX_BODY_BYTES:
+                    raise self._too_large("reply", MAX_BODY_BYTES, response.status_code)
+                parts.append(part)
+        except httpx2.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+        finally:
+            await response.aclose()
+        response._content = b"".join(parts)
+        return response._content
 
     def _decode_json(self, response: httpx2.Response) -> Any:
         try:
@@ -150,10 +197,12 @@ class HttpTransport:
         attempt = 0
         while True:
             try:
+                request = self.client.build_request("POST", self.url(path), content=content)
                 try:
-                    response = self.client.post(self.url(path), content=content)
+                    response = self.client.send(request, stream=True)
                 except httpx2.HTTPError as exc:
                     raise self._transport_error(exc) from exc
+                self._read(response)
                 if response.status_code >= 400:
                     raise self._status_error(response)
                 return response
@@ -175,10 +224,12 @@ class HttpTransport:
         attempt = 0
         while True:
             try:
+                request = self.aclient.build_request("POST", self.url(path), content=content)
                 try:
-                    response = await self.aclient.post(self.url(path), content=content)
+                    response = await self.aclient.send(request, stream=True)
                 except httpx2.HTTPError as exc:
                     raise self._transport_error(exc) from exc
+                await self._aread(response)
                 if response.status_code >= 400:
                     raise self._status_error(response)
                 return response
@@ -219,12 +270,7 @@ class HttpTransport:
                 if response.status_code >= 400 or "event-stream" not in response.headers.get(
                     "content-type", ""
                 ):
-                    try:
-                        raw = response.read()
-                    except httpx2.HTTPError as exc:
-                        raise self._transport_error(exc) from exc
-                    finally:
-                        response.close()
+                    raw = self._read(response)
                     raise self._check_stream_start(response, raw)
                 return self._events(response)
             except AnyLLMError as error:
@@ -236,9 +282,17 @@ class HttpTransport:
     def _events(self, response: httpx2.Response) -> Iterator[SSEEvent]:
         try:
             decoder = SSEDecoder()
+            pending = 0  # bytes since the last complete event
             try:
                 for chunk in response.iter_bytes():
-                    yield from decoder.feed(chunk)
+                    events = decoder.feed(chunk)
+                    if events:
+                        pending = 0
+                        yield from events
+                    else:
+                        pending += len(chunk)
+                        if pending > MAX_EVENT_BYTES:
+                            raise self._too_large("stream event", MAX_EVENT_BYTES)
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             yield from decoder.flush()
@@ -259,12 +313,7 @@ class HttpTransport:
                 if response.status_code >= 400 or "event-stream" not in response.headers.get(
                     "content-type", ""
                 ):
-                    try:
-                        raw = await response.aread()
-                    except httpx2.HTTPError as exc:
-                        raise self._transport_error(exc) from exc
-                    finally:
-                        await response.aclose()
+                    raw = await self._aread(response)
                     raise self._check_stream_start(response, raw)
                 return self._aevents(response)
             except AnyLLMError as error:
@@ -276,10 +325,18 @@ class HttpTransport:
     async def _aevents(self, response: httpx2.Response) -> AsyncIterator[SSEEvent]:
         try:
             decoder = SSEDecoder()
+            pending = 0
             try:
                 async for chunk in response.aiter_bytes():
-                    for event in decoder.feed(chunk):
-                        yield event
+                    events = decoder.feed(chunk)
+                    if events:
+                        pending = 0
+                        for event in events:
+                            yield event
+                    else:
+                        pending += len(chunk)
+                        if pending > MAX_EVENT_BYTES:
+                            raise self._too_large("stream event", MAX_EVENT_BYTES)
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             for event in decoder.flush():

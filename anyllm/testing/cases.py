@@ -27,7 +27,14 @@ __all__ = [
 ]
 
 Capability = Literal["tools", "json_schema", "image_input", "file_input", "reasoning", "streaming"]
-CAPABILITIES: tuple[Capability, ...] = ("tools", "json_schema", "image_input", "file_input", "reasoning", "streaming")
+CAPABILITIES: tuple[Capability, ...] = (
+    "tools",
+    "json_schema",
+    "image_input",
+    "file_input",
+    "reasoning",
+    "streaming",
+)
 
 # Test ids of the official compliance suite (openresponses/openresponses src/lib/compliance-tests.ts).
 OFFICIAL_TESTS = frozenset(
@@ -84,7 +91,12 @@ class CaseInfo:
     offline: bool = False  # makes no request: needs no cassette
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "requires": list(self.requires), "official": self.official, "feature": self.feature}
+        return {
+            "id": self.id,
+            "requires": list(self.requires),
+            "official": self.official,
+            "feature": self.feature,
+        }
 
 
 CASES: dict[str, CaseInfo] = {}
@@ -109,7 +121,9 @@ def case(
         raise ValueError(f"case id {case_id!r} must be lower-case letters, digits and dashes")
     unknown = [c for c in requires if c not in CAPABILITIES]
     if unknown:
-        raise ValueError(f"case {case_id!r}: unknown capabilities {unknown}; known: {', '.join(CAPABILITIES)}")
+        raise ValueError(
+            f"case {case_id!r}: unknown capabilities {unknown}; known: {', '.join(CAPABILITIES)}"
+        )
     if official is not None and official not in OFFICIAL_TESTS:
         raise ValueError(f"case {case_id!r}: {official!r} is not an official compliance test id")
     info = CaseInfo(case_id, tuple(requires), official, feature, offline)

@@ -46,8 +46,8 @@ from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
 from vcr.request import Request as VcrRequest
 
 __all__ = [
-    "REDACTED",
     "RECORD_MODES",
+    "REDACTED",
     "SECRET_HEADERS",
     "SPEC_VERSION",
     "AnyllmCassette",
@@ -56,6 +56,7 @@ __all__ = [
     "NetworkBlockedError",
     "RecordingLimitError",
     "SecretLeakError",
+    "Secrets",
     "block_network",
     "cassette_sha256",
     "json_body_matcher",
@@ -95,12 +96,30 @@ class NetworkBlockedError(RuntimeError):
 # -- secrets ----------------------------------------------------------------------------------
 
 
-def provider_secrets(extra: Iterable[str | None] = ()) -> dict[str, str]:
+class Secrets(dict[str, str]):
+    """{variable name: value}; its repr names the variables only, so a traceback (pytest
+    prints function arguments) can never show a key."""
+
+    def __repr__(self) -> str:
+        return f"<secrets of {', '.join(sorted(self)) or 'nothing'}>"
+
+    def longest_first(self) -> SecretValues:
+        return SecretValues(sorted(set(self.values()), key=len, reverse=True))
+
+
+class SecretValues(tuple[str, ...]):
+    """Secret values, hidden from repr for the same reason."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} secret values>"
+
+
+def provider_secrets(extra: Iterable[str | None] = ()) -> Secrets:
     """{name: value} of every provider key variable set in the environment, plus ``extra``
     values (the configured key); short values are ignored (see MIN_SECRET_LENGTH)."""
     from anyllm.providers.registry import list_providers, provider_metadata
 
-    found: dict[str, str] = {}
+    found = Secrets()
     for name in list_providers():
         env = provider_metadata(name).api_key_env
         value = os.environ.get(env) if env else None
@@ -194,7 +213,7 @@ def check_no_secrets(text: str, secrets: Mapping[str, str], where: str) -> None:
 # -- serialization ----------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc,unused-ignore]
     """Multi-line strings as literal blocks, so streamed bodies read like the wire in review.
     The emitter falls back to a quoted style whenever a block could not round-trip."""
 
@@ -229,7 +248,7 @@ class AtomicPersister:
     """
 
     def __init__(self, secrets: Mapping[str, str], *, fresh: bool = False) -> None:
-        self.secrets = dict(secrets)
+        self.secrets = Secrets(secrets)
         self.fresh = fresh
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
@@ -237,7 +256,9 @@ class AtomicPersister:
             raise CassetteNotFoundError()
         return FilesystemPersister.load_cassette(cassette_path, serializer)
 
-    def save_cassette(self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any) -> None:
+    def save_cassette(
+        self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any
+    ) -> None:
         from vcr.serialize import serialize
 
         path = Path(cassette_path)
@@ -355,7 +376,9 @@ def replay_chunks(body: bytes) -> list[bytes]:
     start = 0
     event_index = 0
     while start < len(body):
-        ends = [(i + len(sep)) for sep in (b"\n\n", b"\r\n\r\n", b"\r\r") if (i := body.find(sep, start)) >= 0]
+        ends = [
+            (i + len(sep)) for sep in (b"\n\n", b"\r\n\r\n", b"\r\r") if (i := body.find(sep, start)) >= 0
+        ]
         end = min(ends) if ends else len(body)
         length = end - start
         kind = event_index % 4
@@ -462,7 +485,9 @@ def _bounded_read(chunks: Iterable[bytes], bounds: RecordBounds, url: str) -> by
         if total > bounds.max_bytes:
             raise RecordingLimitError(f"recording {url}: body passed {bounds.max_bytes} bytes; not recorded")
         if time.monotonic() > deadline:
-            raise RecordingLimitError(f"recording {url}: body still open after {bounds.max_seconds:g} s; not recorded")
+            raise RecordingLimitError(
+                f"recording {url}: body still open after {bounds.max_seconds:g} s; not recorded"
+            )
     return b"".join(parts)
 
 
@@ -476,7 +501,9 @@ async def _abounded_read(chunks: AsyncIterator[bytes], bounds: RecordBounds, url
         if total > bounds.max_bytes:
             raise RecordingLimitError(f"recording {url}: body passed {bounds.max_bytes} bytes; not recorded")
         if time.monotonic() > deadline:
-            raise RecordingLimitError(f"recording {url}: body still open after {bounds.max_seconds:g} s; not recorded")
+            raise RecordingLimitError(
+                f"recording {url}: body still open after {bounds.max_seconds:g} s; not recorded"
+            )
     return b"".join(parts)
 
 
@@ -492,9 +519,11 @@ def _vcr_request(request: httpx2.Request, body: bytes) -> VcrRequest:
     return VcrRequest(request.method, str(request.url), body, dict(request.headers))
 
 
-def _sync_stub(cassette: AnyllmCassette, real: Callable[..., httpx2.Response]) -> Callable[..., httpx2.Response]:
+def _sync_stub(
+    cassette: AnyllmCassette, real: Callable[..., httpx2.Response]
+) -> Callable[..., httpx2.Response]:
     def handle_request(self: Any, request: httpx2.Request) -> httpx2.Response:
-        body = b"".join(request.stream)  # type: ignore[union-attr]
+        body = b"".join(request.stream)  # type: ignore[arg-type]
         request.stream = httpx2.ByteStream(body)
         vreq = _vcr_request(request, body)
         if cassette.can_play_response_for(vreq):
@@ -527,10 +556,12 @@ def _async_stub(cassette: AnyllmCassette, real: Callable[..., Any]) -> Callable[
         response = await real(self, request)
         try:
             content = await _abounded_read(
-                response.stream.__aiter__(), cassette.bounds, str(request.url)  # type: ignore[union-attr]
+                response.stream.__aiter__(),
+                cassette.bounds,
+                str(request.url),
             )
         finally:
-            await response.stream.aclose()  # type: ignore[union-attr]
+            await response.stream.aclose()
         recorded = _serialize_response(response, content)
         cassette.append(vreq, recorded)
         return _replayed_response(recorded)
@@ -556,6 +587,8 @@ class AnyllmCassette(Cassette):  # type: ignore[misc]
 
     bounds: RecordBounds = RecordBounds()
     provenance: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance
+    _metadata: dict[str, Any]
+    _loaded_count: int
 
     def append(self, request: VcrRequest, response: dict[str, Any]) -> None:
         super().append(request, response)
@@ -574,7 +607,7 @@ class AnyllmCassette(Cassette):  # type: ignore[misc]
     @property
     def recorded_now(self) -> int:
         """Interactions recorded in this session (0 on pure replay)."""
-        return len(self.data) - self._loaded_count
+        return int(len(self.data) - self._loaded_count)
 
 
 def _provenance_defaults() -> dict[str, Any]:
@@ -588,7 +621,12 @@ def _provenance_defaults() -> dict[str, Any]:
         vcr_version = version("vcrpy")
     except PackageNotFoundError:
         vcr_version = "unknown"
-    return {"library": "anyllm", "library_version": library, "spec_version": SPEC_VERSION, "vcrpy": vcr_version}
+    return {
+        "library": "anyllm",
+        "library_version": library,
+        "spec_version": SPEC_VERSION,
+        "vcrpy": vcr_version,
+    }
 
 
 @contextlib.contextmanager
@@ -599,17 +637,19 @@ def use_cassette(path: str | Path, settings: CassetteSettings | None = None) -> 
     pytest-recording's ``rewrite`` (start from an empty cassette, replace the file).
     Scrubbing always runs and cannot be switched off per test.
     """
-    settings = settings or CassetteSettings()
-    if settings.record_mode not in RECORD_MODES:
-        raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}, got {settings.record_mode!r}")
-    secrets = provider_secrets(settings.extra_secrets)
-    values = sorted(set(secrets.values()), key=len, reverse=True)
-    fresh = settings.record_mode == "rewrite"
-    mode = "all" if fresh else settings.record_mode
+    conf = settings or CassetteSettings()
+    if conf.record_mode not in RECORD_MODES:
+        raise ValueError(
+            f"record mode must be one of {', '.join(RECORD_MODES)}, got {conf.record_mode!r}"
+        )
+    secrets = provider_secrets(conf.extra_secrets)
+    values = secrets.longest_first()
+    fresh = conf.record_mode == "rewrite"
+    mode = "all" if fresh else conf.record_mode
 
     class _Bound(AnyllmCassette):
-        bounds = settings.bounds
-        provenance = {**_provenance_defaults(), **settings.provenance}  # noqa: RUF012
+        bounds = conf.bounds
+        provenance = {**_provenance_defaults(), **conf.provenance}  # noqa: RUF012
 
     def patches(cassette: AnyllmCassette) -> list[tuple[Any, str, Any]]:
         return [
@@ -710,8 +750,8 @@ def block_network() -> Iterator[None]:
             raise NetworkBlockedError(f"anyllm replay blocks the network: name lookup of {host!r} refused")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo
     try:
         yield

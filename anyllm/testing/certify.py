@@ -19,7 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["CERTIFY_COMMAND", "add_certify_arguments", "add_certify_parser", "run_certify", "verify_certificate"]
+__all__ = [
+    "CERTIFY_COMMAND",
+    "add_certify_arguments",
+    "add_certify_parser",
+    "run_certify",
+    "verify_certificate",
+]
 
 HELP = "run the conformance suite live against an endpoint and write a signed-off report"
 
@@ -27,13 +33,23 @@ HELP = "run the conformance suite live against an endpoint and write a signed-of
 def add_certify_arguments(parser: argparse.ArgumentParser) -> None:
     from anyllm.providers.registry import list_providers
 
-    parser.add_argument("--provider", required=True, choices=list_providers(), help="protocol/vendor of the endpoint")
-    parser.add_argument("--api-base", required=True, help="the endpoint's base URL, e.g. http://127.0.0.1:8080/v1")
-    parser.add_argument("--model", default=None, help="model to certify (default: the suite's default for PROVIDER)")
-    parser.add_argument("--output", default="anyllm-certification", help="output directory (default: %(default)s)")
+    parser.add_argument(
+        "--provider", required=True, choices=list_providers(), help="protocol/vendor of the endpoint"
+    )
+    parser.add_argument(
+        "--api-base", required=True, help="the endpoint's base URL, e.g. http://127.0.0.1:8080/v1"
+    )
+    parser.add_argument(
+        "--model", default=None, help="model to certify (default: the suite's default for PROVIDER)"
+    )
+    parser.add_argument(
+        "--output", default="anyllm-certification", help="output directory (default: %(default)s)"
+    )
     parser.add_argument("--profile", default="auto", choices=("auto", "openresponses", "openai"))
     parser.add_argument("--signed-off-by", default=None, help="who vouches for this run (name <email>)")
-    parser.add_argument("-k", dest="keyword", default=None, help="only cases matching this pytest -k expression")
+    parser.add_argument(
+        "-k", dest="keyword", default=None, help="only cases matching this pytest -k expression"
+    )
 
 
 def add_certify_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -154,7 +170,9 @@ def run_certify(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 2
     report = json.loads(report_path.read_text(encoding="utf-8"))
     cert = _certificate(args, report, exit_code)
-    (output / "certificate.json").write_text(json.dumps(cert, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (output / "certificate.json").write_text(
+        json.dumps(cert, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (output / "certificate.md").write_text(_markdown(cert), encoding="utf-8")
     out.write(f"certify: {cert['verdict']} ({cert['counts']}); {output / 'certificate.json'}\n")
     return 0 if cert["verdict"] == "conformant" else 1

@@ -62,7 +62,9 @@ def output_text(response: Any) -> str:
     parts: list[str] = []
     for item in as_dict(response).get("output") or []:
         if item.get("type") == "message":
-            parts.extend(str(c.get("text", "")) for c in item.get("content") or [] if c.get("type") == "output_text")
+            parts.extend(
+                str(c.get("text", "")) for c in item.get("content") or [] if c.get("type") == "output_text"
+            )
     return "".join(parts)
 
 
@@ -134,7 +136,9 @@ class StreamResult:
         return [str(e.get("type")) for e in self.events]
 
     def text(self) -> str:
-        return "".join(str(e.get("delta", "")) for e in self.events if e.get("type") == "response.output_text.delta")
+        return "".join(
+            str(e.get("delta", "")) for e in self.events if e.get("type") == "response.output_text.delta"
+        )
 
 
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
@@ -167,7 +171,9 @@ class ConformanceClient:
 
     def _request(self, input_data: Any, params: dict[str, Any]) -> dict[str, Any]:
         request = {"model": params.get("model", self.target.model), "input": input_data}
-        request.update({k: v for k, v in params.items() if k not in ("model", "api_key", "api_base", "client_args")})
+        request.update(
+            {k: v for k, v in params.items() if k not in ("model", "api_key", "api_base", "client_args")}
+        )
         return json.loads(json.dumps(request, default=str))  # type: ignore[no-any-return]
 
     # -- non-streaming ---------------------------------------------------------------------
@@ -201,7 +207,9 @@ class ConformanceClient:
                 self.validator.check_response(exc.body, status=exc.status_code)
             return exc
         self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
-        self.validator.expect(False, "CASE-ERROR-EXPECTED", "the provider accepted a request it should reject")
+        self.validator.expect(
+            False, "CASE-ERROR-EXPECTED", "the provider accepted a request it should reject"
+        )
         return None
 
     # -- streaming -------------------------------------------------------------------------
@@ -216,7 +224,7 @@ class ConformanceClient:
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
         try:
-            for event in events:  # type: ignore[union-attr]
+            for event in events:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc

@@ -20,7 +20,7 @@ import os
 import socket
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="base URL: URL for every provider, or PROVIDER=URL (repeatable)",
         ini_type="args",
     )
-    option("--cassette-dir", ini="anyllm_cassette_dir", default=None, help="cassette directory (default: cassettes)")
+    option(
+        "--cassette-dir",
+        ini="anyllm_cassette_dir",
+        default=None,
+        help="cassette directory (default: cassettes)",
+    )
     option(
         "--baseline-dir",
         ini="anyllm_baseline_dir",
@@ -121,7 +126,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ini="anyllm_profile",
         default=None,
         choices=("auto", "openresponses", "openai"),
-        help="validation profile (default auto: 'openai' for OpenAI-protocol providers, else 'openresponses')",
+        help="validation profile (default auto: 'openai' for OpenAI-protocol providers, "
+        "else 'openresponses')",
     )
     option(
         "--record-timeout",
@@ -186,14 +192,18 @@ class AnyllmSettings:
             chosen = valid if name.lower() == "all" else [name.lower()]
             for item in chosen:
                 if item not in valid:
-                    raise pytest.UsageError(f"--provider {name!r} is not a provider; valid: all, {', '.join(valid)}")
+                    raise pytest.UsageError(
+                        f"--provider {name!r} is not a provider; valid: all, {', '.join(valid)}"
+                    )
                 if item not in providers:
                     providers.append(item)
         models = _pairs(_split_list(get("anyllm_models")), "model")
         api_bases = _pairs(_split_list(get("anyllm_api_base")), "api-base")
         for key in [*models, *api_bases]:
             if key != "*" and key not in valid:
-                raise pytest.UsageError(f"{key!r} in --model/--api-base is not a provider; valid: {', '.join(valid)}")
+                raise pytest.UsageError(
+                    f"{key!r} in --model/--api-base is not a provider; valid: {', '.join(valid)}"
+                )
         mode = get("anyllm_record_mode") or ("once" if config.getoption("anyllm_record", False) else "none")
         if mode not in RECORD_MODES:
             raise pytest.UsageError(f"record mode {mode!r} is not one of {', '.join(RECORD_MODES)}")
@@ -215,7 +225,9 @@ class AnyllmSettings:
             api_bases=api_bases,
             cassette_dir=cassette_dir if cassette_dir.is_absolute() else rootdir / cassette_dir,
             baseline_dir=baseline_dir if baseline_dir.is_absolute() else rootdir / baseline_dir,
-            report_path=(Path(report) if Path(report).is_absolute() else rootdir / report) if report else None,
+            report_path=(Path(report) if Path(report).is_absolute() else rootdir / report)
+            if report
+            else None,
             profile=str(profile),
             bounds=RecordBounds(max_bytes=max_bytes, max_seconds=timeout),
             rootdir=rootdir,
@@ -310,9 +322,16 @@ def load_baseline(directory: Path, provider: str) -> dict[str, dict[str, Any]]:
         raise pytest.UsageError(f"{path}: 'cases' must map case ids to {{rules, reason}}")
     out: dict[str, dict[str, Any]] = {}
     for case_id, entry in cases.items():
-        if not isinstance(entry, dict) or not entry.get("rules") or not str(entry.get("reason") or "").strip():
+        if (
+            not isinstance(entry, dict)
+            or not entry.get("rules")
+            or not str(entry.get("reason") or "").strip()
+        ):
             raise pytest.UsageError(f"{path}: case {case_id!r} needs a non-empty 'rules' list and a 'reason'")
-        out[str(case_id)] = {"rules": sorted({str(r) for r in entry["rules"]}), "reason": str(entry["reason"]).strip()}
+        out[str(case_id)] = {
+            "rules": sorted({str(r) for r in entry["rules"]}),
+            "reason": str(entry["reason"]).strip(),
+        }
     return out
 
 
@@ -396,7 +415,9 @@ def _skip(ctx: CaseContext, verdict: str, reason: str) -> None:
     pytest.skip(f"anyllm {verdict.replace('_', ' ')}: {reason}")
 
 
-def _live_access(settings: AnyllmSettings, state: SessionState, provider: str) -> tuple[bool, str, str | None]:
+def _live_access(
+    settings: AnyllmSettings, state: SessionState, provider: str
+) -> tuple[bool, str, str | None]:
     """(live?, why not, base URL) for recording ``provider``. Never touches a non-loopback host."""
     from anyllm.providers.registry import provider_metadata
 
@@ -407,7 +428,11 @@ def _live_access(settings: AnyllmSettings, state: SessionState, provider: str) -
         if server is None:
             return False, f"the llama.cpp server could not start: {state.llama_error}", None
         return True, "", str(server.base_url)
-    base = explicit or (os.environ.get(meta.base_url_env) if meta.base_url_env else None) or meta.default_base_url
+    base = (
+        explicit
+        or (os.environ.get(meta.base_url_env) if meta.base_url_env else None)
+        or meta.default_base_url
+    )
     if not base:
         hint = f" or set {meta.base_url_env}" if meta.base_url_env else ""
         return False, f"no endpoint (pass --api-base{hint})", None
@@ -455,7 +480,11 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
     if not live:
         ctx.mode = "none"
         if not exists:
-            _skip(ctx, "not_recorded", f"no cassette {path.name} for {anyllm_provider} and no live access: {why}")
+            _skip(
+                ctx,
+                "not_recorded",
+                f"no cassette {path.name} for {anyllm_provider} and no live access: {why}",
+            )
     provenance = load_provenance(path) if path.is_file() else {}
     explicit_model = settings.models.get(anyllm_provider) or settings.models.get("*")
     if live and anyllm_provider == "llamacpp" and state.llama is not None and not explicit_model:
@@ -543,7 +572,9 @@ def conformance_validator(anyllm_case: CaseContext) -> CaseValidator:
 
 
 @pytest.fixture
-def anyllm_client(anyllm_case: CaseContext, vcr_cassette: Any, conformance_validator: CaseValidator) -> ConformanceClient:
+def anyllm_client(
+    anyllm_case: CaseContext, vcr_cassette: Any, conformance_validator: CaseValidator
+) -> ConformanceClient:
     """``anyllm.responses()`` bound to the provider under test, through the cassette, validating."""
     assert anyllm_case.target is not None
     return ConformanceClient(anyllm_case.target, conformance_validator)
@@ -605,7 +636,9 @@ def _describe(ctx: CaseContext) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     ctx = item.stash.get(CONTEXT_KEY, None)
     if ctx is None:
@@ -621,7 +654,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _judge(ctx, settings, exc)
         if ctx.verdict == "unsupported":
             report.outcome = "skipped"
-            report.longrepr = (str(item.path), None, f"anyllm unsupported: {ctx.reason}")
+            reason = f"Skipped: anyllm unsupported: {ctx.reason}"
+            report.longrepr = (str(item.path), item.location[1] or 0, reason)
         elif ctx.verdict == "failed" and ctx.baselined:
             report.outcome = "skipped"
             report.wasxfail = f"known deviation ({', '.join(ctx.rules)}): {ctx.baseline_reason}"
@@ -656,7 +690,7 @@ class _VerdictCollector:
             return
         for name, value in report.user_properties:
             if name == VERDICT_PROPERTY:
-                self.state.verdicts.append(json.loads(value) if isinstance(value, str) else dict(value))
+                self.state.verdicts.append(json.loads(value) if isinstance(value, str) else dict(value))  # type: ignore[call-overload]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -15,7 +15,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STATES", "build_report", "cell_state", "render_html", "render_markdown", "terminal_matrix", "write_reports"]
+__all__ = [
+    "STATES",
+    "build_report",
+    "cell_state",
+    "render_html",
+    "render_markdown",
+    "terminal_matrix",
+    "write_reports",
+]
 
 REPORT_SCHEMA = "anyllm-conformance-report/1"
 # Display states: the four verdicts, with failures covered by a baseline shown apart.
@@ -79,8 +87,12 @@ def build_report(
         cases.append(
             info.to_dict()
             if info
-            else {"id": case_id, "requires": sample.get("requires", []), "official": sample.get("official"),
-                  "feature": sample.get("feature", "")}
+            else {
+                "id": case_id,
+                "requires": sample.get("requires", []),
+                "official": sample.get("official"),
+                "feature": sample.get("feature", ""),
+            }
         )
     summary: dict[str, dict[str, int]] = {p: dict.fromkeys(STATES, 0) for p in order}
     for row in rows:
@@ -109,7 +121,11 @@ def _grid(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 def _active(report: dict[str, Any]) -> list[str]:
     """Providers that exchanged traffic (a cassette) or failed: the grid's columns. The others
     only have not-recorded, unsupported or offline verdicts and show in the summary lines."""
-    busy = {r["provider"] for r in report["results"] if r.get("cassette") or cell_state(r) in ("failed", "baselined")}
+    busy = {
+        r["provider"]
+        for r in report["results"]
+        if r.get("cassette") or cell_state(r) in ("failed", "baselined")
+    }
     return [p for p in report["providers"] if p in busy]
 
 
@@ -125,7 +141,9 @@ def terminal_matrix(report: dict[str, Any]) -> list[tuple[str, dict[str, bool]]]
     width = max([len(c["id"]) for c in report["cases"]] + [10]) + 2
     if active:
         cols = [max(len(p), 3) + 2 for p in active]
-        out.append(("case".ljust(width) + "".join(p.center(w) for p, w in zip(active, cols, strict=True)) + "\n", {}))
+        out.append(
+            ("case".ljust(width) + "".join(p.center(w) for p, w in zip(active, cols, strict=True)) + "\n", {})
+        )
         for case in report["cases"]:
             label = case["id"] + (" *" if case.get("official") else "")
             out.append((label.ljust(width), {}))
@@ -146,7 +164,12 @@ def terminal_matrix(report: dict[str, Any]) -> list[tuple[str, dict[str, bool]]]
         counts = report["summary"].get(provider, {})
         out.append((provider.ljust(pwidth), {"bold": True}))
         for state in STATES:
-            out.append((f"{LABELS[state]} {counts.get(state, 0)}  ", TERMINAL_MARKUP[state] if counts.get(state) else {}))
+            out.append(
+                (
+                    f"{LABELS[state]} {counts.get(state, 0)}  ",
+                    TERMINAL_MARKUP[state] if counts.get(state) else {},
+                )
+            )
         out.append(("\n", {}))
     legend = "  ".join(f"{SYMBOLS[s]} {LABELS[s]}" for s in STATES)
     out.append((f"\n{legend}   (* = official compliance test id)\n", {}))
@@ -159,11 +182,12 @@ def terminal_matrix(report: dict[str, Any]) -> list[tuple[str, dict[str, bool]]]
 def render_markdown(report: dict[str, Any]) -> str:
     grid = _grid(report)
     providers = _active(report) or report["providers"]
-    emoji = {"passed": "✅", "baselined": "🟡", "failed": "❌", "unsupported": "➖", "not_recorded": "⚪"}
+    emoji = {"passed": "✅", "baselined": "🟡", "failed": "❌", "unsupported": "\u2796", "not_recorded": "⚪"}
     lines = [
         "# anyllm conformance report",
         "",
-        f"Spec {report['spec_version']}, anyllm {report['library_version']}, generated {report['generated_at']}, "
+        f"Spec {report['spec_version']}, anyllm {report['library_version']}, "
+        f"generated {report['generated_at']}, "
         f"record mode `{report['record_mode']}`.",
         "",
         "| provider | " + " | ".join(LABELS[s] for s in STATES) + " |",
@@ -172,8 +196,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     for provider in report["providers"]:
         counts = report["summary"].get(provider, {})
         lines.append(f"| {provider} | " + " | ".join(str(counts.get(s, 0)) for s in STATES) + " |")
-    lines += ["", "| case | official | " + " | ".join(providers) + " |",
-              "| --- | --- | " + " | ".join(":---:" for _ in providers) + " |"]
+    lines += [
+        "",
+        "| case | official | " + " | ".join(providers) + " |",
+        "| --- | --- | " + " | ".join(":---:" for _ in providers) + " |",
+    ]
     for case in report["cases"]:
         cells = []
         for provider in providers:
@@ -221,7 +248,11 @@ ul.v li{font-size:13px}.meta{color:#666;font-size:13px}
 def _cell_text(row: dict[str, Any] | None, state: str) -> str:
     if row and state in ("failed", "baselined"):
         rules = row.get("rules") or []
-        return SYMBOLS[state] + " " + (rules[0] + (f" +{len(rules) - 1}" if len(rules) > 1 else "") if rules else "")
+        return (
+            SYMBOLS[state]
+            + " "
+            + (rules[0] + (f" +{len(rules) - 1}" if len(rules) > 1 else "") if rules else "")
+        )
     return SYMBOLS[state] + " " + LABELS[state]
 
 
@@ -239,25 +270,36 @@ def render_html(report: dict[str, Any], *, cassette_base: str = "") -> str:
         "<h1>anyllm conformance report</h1>",
         f"<p class='meta'>Spec {e(report['spec_version'])} &middot; anyllm {e(report['library_version'])} "
         f"&middot; generated {e(report['generated_at'])} &middot; record mode {e(report['record_mode'])}</p>",
-        "<p class='legend'>" + "".join(f"<span class='{s}'>{SYMBOLS[s]} {LABELS[s]}</span>" for s in STATES) + "</p>",
+        "<p class='legend'>"
+        + "".join(f"<span class='{s}'>{SYMBOLS[s]} {LABELS[s]}</span>" for s in STATES)
+        + "</p>",
         "<table id='summary'><tr><th class='case'>provider</th>"
-        + "".join(f"<th>{LABELS[s]}</th>" for s in STATES) + "</tr>",
+        + "".join(f"<th>{LABELS[s]}</th>" for s in STATES)
+        + "</tr>",
     ]
     for provider in providers:
         counts = report["summary"].get(provider, {})
-        out.append(f"<tr><td class='case'>{e(provider)}</td>" + "".join(f"<td>{counts.get(s, 0)}</td>" for s in STATES)
-                   + "</tr>")
+        out.append(
+            f"<tr><td class='case'>{e(provider)}</td>"
+            + "".join(f"<td>{counts.get(s, 0)}</td>" for s in STATES)
+            + "</tr>"
+        )
     out.append("</table>")
-    out.append("<table id='grid'><tr><th class='case'>case</th><th>official test</th>"
-               + "".join(f"<th>{e(p)}</th>" for p in shown) + "</tr>")
+    out.append(
+        "<table id='grid'><tr><th class='case'>case</th><th>official test</th>"
+        + "".join(f"<th>{e(p)}</th>" for p in shown)
+        + "</tr>"
+    )
     for case in report["cases"]:
         out.append(f"<tr><td class='case'>{e(case['id'])}</td><td>{e(case.get('official') or '')}</td>")
         for provider in shown:
             row = grid.get((provider, case["id"]))
             state = cell_state(row) if row else "not_recorded"
             anchor = f"r-{provider}-{case['id']}"
-            out.append(f"<td class='cell {state}' title='{e(LABELS[state])}'>"
-                       f"<a href='#{e(anchor)}'>{e(_cell_text(row, state))}</a></td>")
+            out.append(
+                f"<td class='cell {state}' title='{e(LABELS[state])}'>"
+                f"<a href='#{e(anchor)}'>{e(_cell_text(row, state))}</a></td>"
+            )
         out.append("</tr>")
     out.append("</table>")
     if active != providers:
@@ -267,13 +309,17 @@ def render_html(report: dict[str, Any], *, cassette_base: str = "") -> str:
     for row in report["results"]:
         state = cell_state(row)
         anchor = f"r-{row['provider']}-{row['case']}"
-        out.append(f"<section class='detail' id='{e(anchor)}'><h3><span class='legend'><span class='{state}'>"
-                   f"{SYMBOLS[state]} {e(LABELS[state])}</span></span>{e(row['provider'])} / {e(row['case'])}</h3>")
+        out.append(
+            f"<section class='detail' id='{e(anchor)}'><h3><span class='legend'><span class='{state}'>"
+            f"{SYMBOLS[state]} {e(LABELS[state])}</span></span>{e(row['provider'])} / {e(row['case'])}</h3>"
+        )
         meta = [f"model <code>{e(str(row.get('model')))}</code>", f"profile {e(str(row.get('profile')))}"]
         if row.get("cassette"):
             href = cassette_base + row["cassette"]
-            meta.append(f"cassette <a href='{e(href)}'>{e(row['cassette'])}</a> "
-                        f"(sha256 {e(str(row.get('cassette_sha256'))[:12])})")
+            meta.append(
+                f"cassette <a href='{e(href)}'>{e(row['cassette'])}</a> "
+                f"(sha256 {e(str(row.get('cassette_sha256'))[:12])})"
+            )
         if row.get("recorded_at"):
             meta.append(f"recorded {e(str(row['recorded_at']))}")
         meta.append(f"{row.get('responses', 0)} responses, {row.get('events', 0)} events validated")
@@ -285,11 +331,15 @@ def render_html(report: dict[str, Any], *, cassette_base: str = "") -> str:
         if row.get("reason"):
             out.append(f"<p>{e(row['reason'])}</p>")
         if row.get("violations"):
-            out.append("<ul class='v'>" + "".join(
-                f"<li><code>{e(v['rule'])}</code> ({e(v['severity'])}) at <code>{e(v['path'])}</code>: "
-                f"{e(v['message'])} <span class='meta'>[{e(v.get('section', ''))}]</span></li>"
-                for v in row["violations"]
-            ) + "</ul>")
+            out.append(
+                "<ul class='v'>"
+                + "".join(
+                    f"<li><code>{e(v['rule'])}</code> ({e(v['severity'])}) at <code>{e(v['path'])}</code>: "
+                    f"{e(v['message'])} <span class='meta'>[{e(v.get('section', ''))}]</span></li>"
+                    for v in row["violations"]
+                )
+                + "</ul>"
+            )
         out.append("</section>")
     out.append("</body></html>")
     return "\n".join(out)

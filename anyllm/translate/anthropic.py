@@ -89,6 +89,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from anyllm.errors import (
@@ -101,7 +102,7 @@ from anyllm.errors import (
 )
 from anyllm.providers.translated import StreamTranslator, input_items
 from anyllm.streaming import SSEEvent
-from anyllm.translate.common import new_id, usage_dict
+from anyllm.translate.common import usage_dict
 from anyllm.translate.stream import ResponseStreamBuilder
 
 __all__ = [
@@ -499,10 +500,10 @@ def _document(part: Mapping[str, Any], where: str) -> dict[str, Any]:
         if data.startswith("data:"):
             media_type, data = _data_url(data, f"{where}.file_data")
         else:
-            suffix = (
-                "." + str(filename or "").rsplit(".", 1)[-1].lower() if filename and "." in filename else ""
-            )
-            media_type = _FILE_TYPES.get(suffix, "application/pdf")
+            # Bare base64: the filename's extension tells the type; without a name, PDF (the
+            # one binary type Anthropic reads).
+            suffix = PurePosixPath(str(filename)).suffix.lower() if filename else ".pdf"
+            media_type = _FILE_TYPES.get(suffix, f"unknown ({suffix or 'no extension'})")
         if media_type == "application/pdf":
             block = {"type": "document", "source": {"type": "base64", "media_type": media_type, "data": data}}
         elif media_type.startswith("text/"):
@@ -634,30 +635,6 @@ def _check_allowed(builder: ResponseStreamBuilder, name: str) -> None:
         )
 
 
-# Two things the shared builder has no public call for yet (reported to the lead): ending the
-# open message/reasoning item so the next thinking block starts a new reasoning item, and
-# attaching ``encrypted_content`` to a reasoning item (opening an empty one for redacted
-# thinking). They touch the builder's internals in exactly these two places.
-
-
-def _end_content(builder: ResponseStreamBuilder) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    builder._close_all(out)
-    return out
-
-
-def _encrypted_reasoning(builder: ResponseStreamBuilder, value: str) -> list[dict[str, Any]]:
-    builder._require_open()
-    out: list[dict[str, Any]] = []
-    item = builder._content_item
-    if item is None or item.data["type"] != "reasoning":
-        builder._close_all(out)
-        item = builder._add_item({"id": new_id("rs"), "type": "reasoning", "summary": [], "content": []}, out)
-        builder._content_item = item
-    item.data["encrypted_content"] = value
-    return out
-
-
 def translate_response(reply: Any, builder: ResponseStreamBuilder) -> list[dict[str, Any]]:
     """Feed a whole Messages reply to ``builder`` and finish it; returns the events (unused
     for non-streaming calls, handy for tests)."""
@@ -682,13 +659,13 @@ def translate_response(reply: Any, builder: ResponseStreamBuilder) -> list[dict[
             out += builder.text(str(block.get("text", "")))
         elif kind == "thinking":
             thinking = str(block.get("thinking", ""))
-            out += _end_content(builder)
+            out += builder.end_items()
             out += builder.reasoning(thinking)
-            out += _encrypted_reasoning(builder, encode_thinking(thinking, str(block.get("signature", ""))))
-            out += _end_content(builder)
+            out += builder.encrypted_reasoning(encode_thinking(thinking, str(block.get("signature", ""))))
+            out += builder.end_items()
         elif kind == "redacted_thinking":
-            out += _encrypted_reasoning(builder, REDACTED_PREFIX + str(block.get("data", "")))
-            out += _end_content(builder)
+            out += builder.encrypted_reasoning(REDACTED_PREFIX + str(block.get("data", "")))
+            out += builder.end_items()
         elif kind == "tool_use":
             name = str(block.get("name", ""))
             _check_allowed(builder, name)
@@ -752,10 +729,10 @@ class AnthropicStreamTranslator(StreamTranslator):
             thinking = str(block.get("thinking") or "")
             self._thinking[index] = [thinking]
             self._signatures[index] = [str(block.get("signature") or "")]
-            return _end_content(self.builder) + self.builder.reasoning(thinking)
+            return self.builder.end_items() + self.builder.reasoning(thinking)
         if kind == "redacted_thinking":
-            out = _encrypted_reasoning(self.builder, REDACTED_PREFIX + str(block.get("data", "")))
-            return out + _end_content(self.builder)
+            out = self.builder.encrypted_reasoning(REDACTED_PREFIX + str(block.get("data", "")))
+            return out + self.builder.end_items()
         if kind == "tool_use":
             name = str(block.get("name", ""))
             _check_allowed(self.builder, name)
@@ -795,7 +772,7 @@ class AnthropicStreamTranslator(StreamTranslator):
             thinking = "".join(self._thinking.pop(index, []))
             signature = "".join(self._signatures.pop(index, []))
             encrypted = encode_thinking(thinking, signature)
-            return _encrypted_reasoning(self.builder, encrypted) + _end_content(self.builder)
+            return self.builder.encrypted_reasoning(encrypted) + self.builder.end_items()
         return []
 
     def _message_delta(self, data: dict[str, Any]) -> list[dict[str, Any]]:
