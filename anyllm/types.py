@@ -72,9 +72,9 @@ def event_model(event_type: str) -> type[BaseModel] | None:
 
 def _without_output_schema(response: Any) -> Any:
     """Spec bug SPEC-BUG-TEXT-FORMAT-SCHEMA: the output-side JsonSchemaResponseFormat (and so
-    openresponses-types' model) admits only a null ``schema``. The echoed schema cannot be
-    typed, so the typed object carries null there (added by the chat bridge helper, which was
-    blocked on it: json_schema requests failed validation on every translated provider)."""
+    openresponses-types' model) admits only a null ``schema``, yet servers echo the schema
+    they were given. The echo cannot be typed, so the typed object carries null there; the
+    caller has the schema it sent, and the validator reports the echo as info."""
     text = response.get("text") if isinstance(response, dict) else None
     fmt = text.get("format") if isinstance(text, dict) else None
     echoed = isinstance(fmt, dict) and fmt.get("type") == "json_schema" and fmt.get("schema") is not None
@@ -113,6 +113,10 @@ def event_from_json(data: str | bytes, event_type: str | None = None) -> BaseMod
     body_model = models.get(body_type) if isinstance(body_type, str) else None
     if body_model is None:
         return ExtensionEvent.model_validate(decoded)
+    if isinstance(decoded.get("response"), dict):
+        nulled = _without_output_schema(decoded["response"])
+        if nulled is not decoded["response"]:
+            data = json.dumps({**decoded, "response": nulled})
     return body_model.model_validate_json(data, strict=True)
 
 
@@ -125,4 +129,13 @@ def response_from_dict(response: dict[str, Any]) -> ResponseResource:
 def response_from_json(data: str | bytes) -> ResponseResource:
     from openresponses_types import ResponseResource
 
-    return ResponseResource.model_validate_json(data, strict=True)
+    from pydantic import ValidationError
+
+    try:
+        return ResponseResource.model_validate_json(data, strict=True)
+    except ValidationError:
+        decoded = json.loads(data)
+        nulled = _without_output_schema(decoded)
+        if nulled is decoded:
+            raise
+        return ResponseResource.model_validate_json(json.dumps(nulled), strict=True)

@@ -162,7 +162,6 @@ class FaultServer:
         self.accepted = 0
         self.release = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.05)
         self._conns: list[Conn] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -178,6 +177,8 @@ class FaultServer:
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
         self._listener.close()
         self._acceptor.join(2)
         with self._lock:
@@ -193,8 +194,6 @@ class FaultServer:
         while not self.release.is_set():
             try:
                 sock, _ = self._listener.accept()
-            except TimeoutError:
-                continue
             except OSError:
                 return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -474,7 +473,11 @@ def _doc_derived_chat_wire() -> Wire:
     events = [chunk({"role": "assistant", "content": ""})]
     events += [chunk({"content": word}) for word in ("Hello", " from", " a", " faulty", " server")]
     events.append(chunk({}, "stop"))
-    usage = {**chunk({}), "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}}
+    usage = {
+        **chunk({}),
+        "choices": [],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+    }
     events.append(usage)
     frames = [f"data: {json.dumps(e)}\n\n".encode() for e in events]
     message = {"role": "assistant", "content": "Hello from a faulty server"}
@@ -492,7 +495,7 @@ def _doc_derived_chat_wire() -> Wire:
 def _doc_derived_anthropic_wire() -> Wire:
     """https://docs.anthropic.com/en/docs/build-with-claude/streaming: named events,
     message_start ... message_stop, no [DONE]."""
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_doc",
         "type": "message",
         "role": "assistant",
@@ -547,7 +550,13 @@ def _doc_derived_gemini_wire() -> Wire:
     events = [part(w) for w in words[:-1]] + [part(words[-1], "STOP")]
     frames = [f"data: {json.dumps(e)}\r\n\r\n".encode() for e in events]
     return Wire(
-        "gemini", "gemini", "/v1beta", frames, False, part("Hello from a faulty server", "STOP"), _gemini_error
+        "gemini",
+        "gemini",
+        "/v1beta",
+        frames,
+        False,
+        part("Hello from a faulty server", "STOP"),
+        _gemini_error,
     )
 
 

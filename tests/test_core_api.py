@@ -467,3 +467,15 @@ def test_body_is_sent_as_compact_json(server: LoopbackServer) -> None:
     raw = server.last().body
     assert json.loads(raw)["input"][0]["content"] == "é"
     assert b", " not in raw
+
+
+def test_a_server_echoing_the_json_schema_is_still_typed(server: LoopbackServer) -> None:
+    # Spec bug SPEC-BUG-TEXT-FORMAT-SCHEMA: real servers echo text.format.schema, which the
+    # spec's output type admits only as null. The call must not fail on it.
+    fmt = {"type": "json_schema", "name": "r", "schema": {"type": "object"}, "strict": True}
+    result = responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt})
+    assert result.text.format.type.value == "json_schema"  # type: ignore[union-attr]
+    assert server.last().json()["text"]["format"]["schema"] == {"type": "object"}
+    events = list(responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt},
+                            stream=True))  # type: ignore[call-overload]
+    assert _types(events)[-1] == "response.completed"

@@ -92,7 +92,7 @@ def call_sync(wire: Wire, url: str, *, stream: bool, client_args: dict[str, Any]
     try:
         result = anyllm.responses("m", "hi", **_kwargs(wire, url, stream, client_args))
         if stream:
-            for event in result:  # type: ignore[union-attr]
+            for event in result:
                 outcome.events.append(event)
         else:
             outcome.events.append(result)
@@ -312,7 +312,9 @@ def small_limits(monkeypatch: pytest.MonkeyPatch) -> int:
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_enormous_body_is_refused(protocol: str, chunked: bool, mode: str, small_limits: int) -> None:
     gap(protocol, "enormous")
-    outcome, _ = run_fault(WIRES[protocol], enormous(8 * small_limits, chunked=chunked), mode=mode, stream=False)
+    outcome, _ = run_fault(
+        WIRES[protocol], enormous(8 * small_limits, chunked=chunked), mode=mode, stream=False
+    )
     error = expect(outcome, ProviderError)
     assert f"larger than {small_limits} bytes" in str(error)
 
@@ -397,14 +399,14 @@ def _throttled(wire: Wire, after: str) -> Behaviour:
 def test_429_and_5xx_are_retried_with_backoff_when_asked(protocol: str, stream: bool, mode: str) -> None:
     wire = WIRES[protocol]
     behaviour = sequence(
-        _throttled(wire, "0.3"), reply(503, wire.error_body(503, "overloaded")), _ok(wire, stream)
+        reply(503, wire.error_body(503, "overloaded")), _throttled(wire, "0.2"), _ok(wire, stream)
     )
     outcome, server = run_fault(wire, behaviour, mode=mode, stream=stream, client_args={"max_retries": 2})
     assert outcome.error is None, repr(outcome.error)
     assert server is not None and len(server.requests) == 3
     first, second, third = (r.at for r in server.requests)
-    assert second - first >= 0.25, "the Retry-After hint was not honoured"
-    assert third - second > 0.05, "no backoff before retrying a 503"
+    assert second - first > 0.05, "no backoff before retrying a 503"
+    assert third - second >= 0.15, "the Retry-After hint was not honoured"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -420,9 +422,9 @@ def test_no_retry_unless_asked(protocol: str) -> None:
 def test_retries_give_up_after_max_retries(protocol: str) -> None:
     wire = WIRES[protocol]
     behaviour = reply(500, wire.error_body(500, "down"), {"retry-after": "0"})
-    outcome, server = run_fault(wire, behaviour, mode="sync", stream=False, client_args={"max_retries": 2})
-    expect(outcome, ProviderError, bound=TIMEOUT + 3 * MARGIN)
-    assert server is not None and len(server.requests) == 3
+    outcome, server = run_fault(wire, behaviour, mode="sync", stream=False, client_args={"max_retries": 1})
+    expect(outcome, ProviderError, bound=TIMEOUT + 2 * MARGIN)
+    assert server is not None and len(server.requests) == 2
 
 
 # The openai SDK retries 408 and 409 itself (its own policy); the issue says never a 4xx.

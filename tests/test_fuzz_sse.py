@@ -42,14 +42,44 @@ def split_streams(draw: st.DrawFn, **framing: bool) -> tuple[list[dict], bytes, 
     return events, raw, draw(S.chunked(raw))
 
 
-@fuzz_settings()
-@given(split_streams())
-def test_any_split_decodes_to_the_same_events(case: tuple[list[dict], bytes, list[bytes]]) -> None:
+def check_split(case: tuple[list[dict], bytes, list[bytes]]) -> None:
     events, raw, chunks = case
     assert b"".join(chunks) == raw
     whole = observed(decode([raw]))
     assert whole == expected(events)
     assert observed(decode(chunks)) == whole
+
+
+@fuzz_settings()
+@given(split_streams(eols=("\n", "\r\n")))
+def test_any_split_decodes_to_the_same_events(case: tuple[list[dict], bytes, list[bytes]]) -> None:
+    """LF and CRLF line ends (CRLF split between CR and LF included)."""
+    check_split(case)
+
+
+# Found by the property below (CR line ends): kept as an explicit example.
+CR_THEN_PARTIAL_LINE = (
+    [{"type": "a", "n": 1}, {"type": "b", "n": 2}],
+    b'event: a\rdata: {"type": "a", "n": 1}\r\revent: b\ndata: {"type": "b", "n": 2}\n\ndata: [DONE]\n\n',
+    [b'event: a\rdata: {"type": "a", "n": 1}\r\revent: b', b'\ndata: {"type": "b", "n": 2}\n\ndata: [DONE]\n\n'],
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="decoder bug (anyllm/streaming.py SSEDecoder.feed): when the complete part of a chunk ends "
+    "in CR but the chunk goes on with a partial line ('...\\r\\revent: b'), _skip_lf is still set, so an "
+    "LF that starts the next chunk (the end of that partial line) is dropped: 'event: b' and the next "
+    "line merge into one, the event's name and first data line are lost (expected 2 events + [DONE], "
+    "got 1 event + [DONE] with a mangled name). _skip_lf must be set only when the CR is the chunk's "
+    "last byte (empty buffer).",
+)
+@example(CR_THEN_PARTIAL_LINE)
+@fuzz_settings()
+@given(split_streams())
+def test_any_split_with_cr_line_ends_decodes_the_same(case: tuple[list[dict], bytes, list[bytes]]) -> None:
+    """All three line ends, mixed line by line."""
+    check_split(case)
 
 
 @fuzz_settings()

@@ -205,7 +205,9 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         key_required=False,
         base_url_env="LM_STUDIO_BASE_URL",
     ),
-    _chat("mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "https://docs.mistral.ai/api/"),
+    _chat(
+        "mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "https://docs.mistral.ai/api/", file_input=True
+    ),
     ProviderMetadata(
         name="anthropic",
         protocol="anthropic",
@@ -260,6 +262,7 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         "https://platform.openai.com/docs/api-reference/chat",
         key_required=False,
         base_url_env="OPENAI_COMPATIBLE_BASE_URL",
+        file_input=True,
     ),
 )
 

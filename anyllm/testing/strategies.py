@@ -453,7 +453,14 @@ _EOLS = ("\n", "\r\n", "\r")
 
 @st.composite
 def _frame(
-    draw: st.DrawFn, events: list[dict[str, Any]], *, named: bool, ids: bool, done: bool, mixed: bool
+    draw: st.DrawFn,
+    events: list[dict[str, Any]],
+    *,
+    named: bool,
+    ids: bool,
+    done: bool,
+    mixed: bool,
+    eols: tuple[str, ...],
 ) -> bytes:
     lines: list[str] = []
     if draw(st.booleans()):
@@ -479,9 +486,9 @@ def _frame(
         lines.append("")  # the blank line that dispatches the event
     out: list[str] = []
     previous = ""
-    single = draw(st.sampled_from(_EOLS))
+    single = draw(st.sampled_from(eols))
     for line in lines:
-        eol = draw(st.sampled_from(_EOLS)) if mixed else single
+        eol = draw(st.sampled_from(eols)) if mixed else single
         if previous == "\r" and not line and eol == "\n":
             eol = "\r\n"  # CR then a bare LF would be one CRLF, swallowing this blank line
         out.append(line + eol)
@@ -499,13 +506,14 @@ def sse_streams(
     ids: bool = False,
     done: bool = True,
     mixed: bool = True,
+    eols: tuple[str, ...] = _EOLS,
 ) -> st.SearchStrategy[tuple[list[dict[str, Any]], bytes]]:
     """(events, raw SSE bytes encoding them) with random framing: LF/CRLF/CR line ends
     (one per stream, or mixed line by line), comments, ``event:`` lines, multi-line
     ``data``, optional ``id:`` lines and a BOM."""
     source = events if events is not None else event_streams()
     return source.flatmap(
-        lambda evs: st.tuples(st.just(evs), _frame(evs, named=named, ids=ids, done=done, mixed=mixed))
+        lambda evs: st.tuples(st.just(evs), _frame(evs, named=named, ids=ids, done=done, mixed=mixed, eols=eols))
     )
 
 
