@@ -29,6 +29,14 @@ _TRUNCATION = ("auto", "disabled")
 _REASONING_EFFORT = ("none", "minimal", "low", "medium", "high", "xhigh")
 _REASONING_SUMMARY = ("concise", "detailed", "auto")
 _TEXT_FORMATS = ("text", "json_object", "json_schema")
+# What a strict OpenResponses server accepts (spec CreateResponseBody). OpenAI's own API is
+# a superset (more include values, service tiers and hosted-tool choices), so these closed
+# sets are enforced for the openresponses protocol only; translated providers decide in
+# their bridges.
+_SPEC_INCLUDE = ("reasoning.encrypted_content", "message.output_text.logprobs")
+_SPEC_SERVICE_TIER = ("auto", "default", "flex", "priority")
+_SPEC_TOOL_CHOICE_TYPES = ("function", "allowed_tools")
+_NATIVE_MIN_OUTPUT_TOKENS = 16
 
 
 def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[ProviderMetadata, str]:
@@ -173,7 +181,8 @@ def _check_reasoning(reasoning: Mapping[str, Any]) -> None:
     effort = reasoning.get("effort")
     if effort is not None and effort not in _REASONING_EFFORT:
         raise InvalidRequestError(
-            f"reasoning.effort must be one of {', '.join(_REASONING_EFFORT)}, got {effort!r}", param="reasoning"
+            f"reasoning.effort must be one of {', '.join(_REASONING_EFFORT)}, got {effort!r}",
+            param="reasoning",
         )
     summary = reasoning.get("summary")
     if summary is not None and summary not in _REASONING_SUMMARY:
@@ -260,6 +269,38 @@ def build_request(
     return body
 
 
+def _check_native(meta: ProviderMetadata, body: dict[str, Any]) -> None:
+    """Limits a native Responses server enforces with a 400 that can be seen here first."""
+    if not meta.native_responses:
+        return
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < _NATIVE_MIN_OUTPUT_TOKENS:
+        raise InvalidRequestError(
+            f"max_output_tokens must be at least {_NATIVE_MIN_OUTPUT_TOKENS} for provider {meta.name!r} "
+            f"(the Responses API minimum), got {limit}",
+            param="max_output_tokens",
+        )
+    if meta.protocol != "openresponses":
+        return
+    for value in body.get("include") or ():
+        if value not in _SPEC_INCLUDE:
+            raise InvalidRequestError(
+                f"include entry {value!r} is not one of {', '.join(_SPEC_INCLUDE)}", param="include"
+            )
+    tier = body.get("service_tier")
+    if tier is not None and tier not in _SPEC_SERVICE_TIER:
+        raise InvalidRequestError(
+            f"service_tier must be one of {', '.join(_SPEC_SERVICE_TIER)}, got {tier!r}", param="service_tier"
+        )
+    choice = body.get("tool_choice")
+    if isinstance(choice, Mapping) and choice.get("type") not in _SPEC_TOOL_CHOICE_TYPES:
+        raise InvalidRequestError(
+            f"tool_choice type must be one of {', '.join(_SPEC_TOOL_CHOICE_TYPES)}, "
+            f"got {choice.get('type')!r}",
+            param="tool_choice",
+        )
+
+
 def _prepare(
     model: str,
     input_data: Any,
@@ -272,6 +313,7 @@ def _prepare(
     client_args = params.pop("client_args")
     meta, model_name = resolve_model(model, provider)
     body = build_request(model_name, input_data, params, kwargs)
+    _check_native(meta, body)
     stream = bool(body.pop("stream", False))
     backend = get_backend(_config(meta, api_key, api_base, client_args))
     backend.check(body)

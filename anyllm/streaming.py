@@ -53,8 +53,9 @@ class SSEDecoder:
             self._buffer = buffer
             return []
         complete, self._buffer = buffer[: cut + 1], buffer[cut + 1 :]
-        if complete.endswith(b"\r"):
-            # The LF of a CRLF may arrive in the next chunk: it must not count as a blank line.
+        if not self._buffer and complete.endswith(b"\r"):
+            # The chunk ended on CR: the LF of a CRLF may open the next chunk, and must not
+            # count as a blank line. (A CR followed by more text already ended its line.)
             self._skip_lf = True
         events: list[SSEEvent] = []
         for line in complete.splitlines():

@@ -128,7 +128,6 @@ def response_from_dict(response: dict[str, Any]) -> ResponseResource:
 
 def response_from_json(data: str | bytes) -> ResponseResource:
     from openresponses_types import ResponseResource
-
     from pydantic import ValidationError
 
     try:

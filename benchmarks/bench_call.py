@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--stream-events", type=int, default=2000)
+    parser.add_argument("--json", type=Path, default=HERE / "results_call.json", help="figures go here")
     args = parser.parse_args()
     results: dict[str, Any] = {"calls_per_round": args.calls, "rounds": args.rounds}
     with BenchServer(stream_events=args.stream_events) as base:
@@ -172,7 +173,7 @@ def main() -> None:
         "\nimport time (s, above a bare interpreter):",
         {k: round(v, 3) for k, v in results["import_s"].items()},
     )
-    (HERE / "results_call.json").write_text(json.dumps(results, indent=2) + "\n")
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

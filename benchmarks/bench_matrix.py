@@ -4,7 +4,7 @@ Runs ``pytest conformance --provider=all`` in-process (replay only: no network, 
 once to warm imports and caches, then N timed rounds; prints wall time per round and the
 slowest cases (median over rounds) from the report's per-case durations.
 
-    python benchmarks/bench_matrix.py [--rounds 3] [--top 15]
+    python benchmarks/bench_matrix.py [--rounds 3] [--top 15] [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="anyllm-bench-"))
     run_once(tmp / "warm")
@@ -82,6 +83,15 @@ def main() -> int:
         f"sum of per-case call time (median): {total_case:.3f} s; mean per replayed case "
         f"{(total_case / max(len(medians), 1)) * 1000:.1f} ms"
     )
+    if args.json:
+        figures = {
+            "cells": len(data["results"]),
+            "replayed": ran,
+            "wall_s_median": statistics.median(walls),
+            "wall_s_min": min(walls),
+            "case_time_sum_s": total_case,
+        }
+        args.json.write_text(json.dumps(figures, indent=2))
     print(f"slowest {min(args.top, len(medians))} cases (median call time):")
     for median, (provider, case) in medians[: args.top]:
         print(f"  {provider:<14} {case:<32} {median * 1000:8.1f} ms")

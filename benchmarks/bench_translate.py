@@ -10,7 +10,8 @@ decoding the same bytes with SSEDecoder + json.loads:
 4. the full backend path: ``anyllm.responses(provider="openai_compatible", stream=True)``
    against a loopback HTTP server serving the bytes (HTTP, decoding, translation, typing).
 
-Run: ``python benchmarks/bench_translate.py [chunks] [repeats]``. Prints figures; no thresholds.
+Run: ``python benchmarks/bench_translate.py [chunks] [repeats] [--json out.json]``. Prints
+figures (and writes them with ``--json``); no thresholds.
 """
 
 from __future__ import annotations
@@ -137,8 +138,14 @@ def best(run: Callable[[], int], repeats: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    chunks = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    argv = sys.argv[1:]
+    json_out = None
+    if "--json" in argv:
+        at = argv.index("--json")
+        json_out = Path(argv[at + 1])
+        del argv[at : at + 2]
+    chunks = int(argv[0]) if len(argv) > 0 else 10_000
+    repeats = int(argv[1]) if len(argv) > 1 else 5
     body = chat_stream(chunks)
     print(f"chat stream: {chunks:,} text chunks + finish + usage + [DONE], {len(body) / 1e6:.2f} MB")
     translate_typed(body)  # warm imports and caches
@@ -161,6 +168,9 @@ def main() -> None:
             f"{(chunks + 3) / seconds:12,.0f} {seconds / floor:9.2f}"
         )
     print("items = SSE events for 'decode only', Responses events otherwise; best of", repeats)
+    if json_out is not None:
+        figures = {name: {"best_s": s, "items": n, "items_per_s": n / s} for name, (s, n) in rows}
+        json_out.write_text(json.dumps({"chunks": chunks, "repeats": repeats, "paths": figures}, indent=2))
 
 
 if __name__ == "__main__":

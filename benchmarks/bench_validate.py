@@ -1,6 +1,6 @@
 """Validator throughput over the real corpus streams: events per second, schema and rules together.
 
-Usage: python benchmarks/bench_validate.py [--repeat N]
+Usage: python benchmarks/bench_validate.py [--repeat N] [--json out.json]
 Reads ../shared/corpus (or $ANYLLM_SHARED_DIR/corpus); exits quietly when it is absent.
 Also prints the cost of the reference engine (jsonschema) on the same events, for scale.
 """
@@ -48,7 +48,9 @@ def run(streams, profile: str, as_text: bool) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
+    figures: dict[str, object] = {}
     if not CORPUS.is_file():
         print(f"corpus absent ({CORPUS}); nothing to measure")
         return 0
@@ -62,10 +64,14 @@ def main() -> int:
     for profile in ("openresponses", "openai"):
         best = min(run(streams, profile, False) for _ in range(args.repeat))
         best_text = min(run(text_streams, profile, True) for _ in range(args.repeat))
+        figures[profile] = {"parsed_events_per_s": n / best, "json_text_events_per_s": n / best_text}
         print(
             f"  {profile:<14} parsed events: {n / best:>10,.0f} events/s   "
             f"JSON text (incl. json.loads): {n / best_text:>10,.0f} events/s"
         )
+    figures["events"] = n
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
     try:
         import jsonschema
         import referencing
@@ -84,6 +90,9 @@ def main() -> int:
     print(
         f"  reference: jsonschema on the StreamingEvent union, schema only: {len(bodies) / dt:,.0f} events/s"
     )
+    figures["reference_jsonschema_events_per_s"] = len(bodies) / dt
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
+import jsonschema_rs
 
 from anyllm.testing.cases import case
 from anyllm.testing.harness import output_text
@@ -25,7 +25,7 @@ def test_json_schema_output(anyllm_client, conformance_validator):
     except ValueError:
         v.expect(False, "CASE-JSON-OUTPUT", f"the output text is JSON (got {text[:80]!r})")
         return
-    errors = [e.message for e in jsonschema.Draft202012Validator(PERSON_SCHEMA).iter_errors(value)]
+    errors = [e.message for e in jsonschema_rs.validator_for(PERSON_SCHEMA).iter_errors(value)]
     v.expect(not errors, "CASE-JSON-SCHEMA", f"the JSON matches the requested schema ({errors[:2]})")
     fmt = ((response.get("text") or {}).get("format") or {}).get("type")
     v.expect(fmt == "json_schema", "CASE-PARAM-ECHO", f"text.format echoed (got {fmt!r})", "$.text.format")

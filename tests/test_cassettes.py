@@ -106,9 +106,9 @@ def test_replay_chunks_rejoin_exactly_and_split_awkwardly():
     chunks = replay_chunks(SSE_BODY)
     assert b"".join(chunks) == SSE_BODY
     assert len(chunks) > SSE_BODY.count(b"\n\n")  # more than one chunk per event
-    assert any(
-        prev.endswith(b"\n") and c in (b"eve", b"dat") for prev, c in itertools.pairwise(chunks)
-    ), "a split inside a field name"
+    assert any(prev.endswith(b"\n") and c in (b"eve", b"dat") for prev, c in itertools.pairwise(chunks)), (
+        "a split inside a field name"
+    )
     assert any(len(c) == 1 for c in chunks), "single-byte chunks"
 
     def splits_utf8(chunk: bytes) -> bool:
@@ -131,7 +131,9 @@ def test_sse_replays_in_many_chunks_byte_for_byte(tmp_path):
     assert b"".join(recorded_chunks) == SSE_BODY
     # Replay on another (closed) port: host and port are not matched, the server is gone.
     with (
-        use_cassette(path, CassetteSettings(record_mode="none")), block_network(), httpx2.Client() as client,
+        use_cassette(path, CassetteSettings(record_mode="none")),
+        block_network(),
+        httpx2.Client() as client,
         client.stream("POST", f"{closed_port_url()}/responses", json={"a": 1}) as r,
     ):
         raw = list(r.iter_raw())

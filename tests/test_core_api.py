@@ -356,7 +356,7 @@ def test_stream_without_terminal_event_raises_stream_error() -> None:
     with LoopbackServer(Reply.sse(events, done=False)) as server:
         stream = responses("m", "hi", provider="openresponses", api_base=server.url, stream=True)
         received = []
-        with pytest.raises(StreamError, match="without response.completed"):
+        with pytest.raises(StreamError, match=r"without response\.completed"):
             for event in stream:  # type: ignore[union-attr]
                 received.append(event)
         assert len(received) == len(events)
@@ -476,6 +476,7 @@ def test_a_server_echoing_the_json_schema_is_still_typed(server: LoopbackServer)
     result = responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt})
     assert result.text.format.type.value == "json_schema"  # type: ignore[union-attr]
     assert server.last().json()["text"]["format"]["schema"] == {"type": "object"}
-    events = list(responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt},
-                            stream=True))  # type: ignore[call-overload]
+    events = list(
+        responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt}, stream=True)
+    )  # type: ignore[call-overload]
     assert _types(events)[-1] == "response.completed"

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from loopback import LoopbackServer, Reply, Seen
+from synth import synth_events, synth_response
 
 import anyllm
 from anyllm.errors import InvalidRequestError, MissingApiKeyError
@@ -24,30 +26,38 @@ from anyllm.providers.registry import provider_metadata
 from anyllm.testing import strategies as S
 from anyllm.testing.fuzz_plugin import fuzz_settings
 from anyllm.testing.wire_checks import wire_problems
-from loopback import LoopbackServer, Reply, Seen
-from synth import synth_events, synth_response
 
 PROVIDERS = ("openresponses", "mistral", "anthropic", "gemini")
-
-# Where the library's own checks are known to be weaker than the spec (reported to the lead,
-# each shown by an xfail test below): violations under these request paths are not counted
-# by the main property, so it keeps guarding everything else.
-KNOWN_GAPS = ("$.max_output_tokens", "$.include", "$.service_tier", "$.reasoning", "$.text", "$.tool_choice")
-# Translated-protocol gaps, (provider, problem): also shown by xfail tests below.
-KNOWN_WIRE_GAPS = {("anthropic", "messages is not a non-empty list")}
 
 
 def _chat_reply(seen: Seen) -> Reply:
     if json.loads(seen.body).get("stream"):
         chunk = {"choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}
-        return Reply(200, b"", {"content-type": "text/event-stream"},
-                     chunks=[f"data: {json.dumps(chunk)}\n\n".encode(), b"data: [DONE]\n\n"])
-    return Reply.json({"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]})
+        return Reply(
+            200,
+            b"",
+            {"content-type": "text/event-stream"},
+            chunks=[f"data: {json.dumps(chunk)}\n\n".encode(), b"data: [DONE]\n\n"],
+        )
+    return Reply.json(
+        {
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+            ]
+        }
+    )
 
 
 def _anthropic_reply(seen: Seen) -> Reply:
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [],
-               "stop_reason": None, "usage": {"input_tokens": 1, "output_tokens": 1}}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "m",
+        "content": [],
+        "stop_reason": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
     if json.loads(seen.body).get("stream"):
         events = [
             {"type": "message_start", "message": message},
@@ -57,15 +67,21 @@ def _anthropic_reply(seen: Seen) -> Reply:
             {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}},
             {"type": "message_stop"},
         ]
-        return Reply(200, b"", {"content-type": "text/event-stream"},
-                     chunks=[f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events])
+        return Reply(
+            200,
+            b"",
+            {"content-type": "text/event-stream"},
+            chunks=[f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events],
+        )
     return Reply.json({**message, "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn"})
 
 
 def _gemini_reply(seen: Seen) -> Reply:
     body = {"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}, "finishReason": "STOP"}]}
     if "streamGenerateContent" in seen.path:
-        return Reply(200, b"", {"content-type": "text/event-stream"}, chunks=[f"data: {json.dumps(body)}\n\n".encode()])
+        return Reply(
+            200, b"", {"content-type": "text/event-stream"}, chunks=[f"data: {json.dumps(body)}\n\n".encode()]
+        )
     return Reply.json(body)
 
 
@@ -96,8 +112,13 @@ def call(server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[st
     clear_backends()
     try:
         result = anyllm.responses(
-            "fuzz-model", input_data, provider=provider, api_base=f"{server.url}/v1", api_key="k",
-            client_args={"timeout": 20}, **kwargs,
+            "fuzz-model",
+            input_data,
+            provider=provider,
+            api_base=f"{server.url}/v1",
+            api_key="k",
+            client_args={"timeout": 20},
+            **kwargs,
         )
         if kwargs.get("stream") is True:
             list(result)  # type: ignore[arg-type]
@@ -108,11 +129,7 @@ def call(server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[st
 
 def wire_errors(provider: str, seen: Seen) -> list[str]:
     protocol = provider_metadata(provider).protocol
-    problems = wire_problems(protocol, seen.json())
-    return [
-        p for p in problems
-        if not any(f" at {gap}" in p for gap in KNOWN_GAPS) and (provider, p) not in KNOWN_WIRE_GAPS
-    ]
+    return wire_problems(protocol, seen.json())
 
 
 INPUTS = st.one_of(
@@ -150,7 +167,9 @@ def test_arguments_give_a_valid_request_or_a_typed_error(
         ("input_data", 42),
     ],
 )
-def test_typical_bad_arguments_are_refused_before_the_network(server: LoopbackServer, name: str, value: Any) -> None:
+def test_typical_bad_arguments_are_refused_before_the_network(
+    server: LoopbackServer, name: str, value: Any
+) -> None:
     args: dict[str, Any] = {"model": "fuzz-model", "input_data": "hi", "provider": "openresponses"}
     args[name] = value
     before = len(server.requests)
@@ -160,32 +179,20 @@ def test_typical_bad_arguments_are_refused_before_the_network(server: LoopbackSe
     assert info.value.param or name == "provider"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api.py gap: values the spec's CreateResponseBody forbids pass the local checks and are sent: "
-    "max_output_tokens below the spec's minimum of 16, include entries outside IncludeEnum, service_tier "
-    "outside ServiceTierEnum, reasoning/text/tool_choice dicts of the wrong shape. An OpenResponses server "
-    "rejects them with a 400 the library could have raised itself",
-)
 @example("openresponses", {"max_output_tokens": 5})
 @example("openresponses", {"include": ["everything"]})
 @example("openresponses", {"service_tier": "gold"})
-@example("openresponses", {"reasoning": {"effort": 7}})
+@example("openresponses", {"tool_choice": {"type": "web"}})
 @given(st.just("openresponses"), st.just({"max_output_tokens": 1}))
 @fuzz_settings(max_examples=1)
-def test_spec_invalid_values_are_refused_locally(server: LoopbackServer, provider: str, kwargs: dict[str, Any]) -> None:
+def test_spec_invalid_values_are_refused_locally(
+    server: LoopbackServer, provider: str, kwargs: dict[str, Any]
+) -> None:
     before = len(server.requests)
     outcome, _ = call(server, provider, "hi", kwargs)
     assert outcome == "error" and len(server.requests) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="anthropic translation gap (anyllm/translate/anthropic.py translate_request): an input with no "
-    "user/assistant content left (only system/developer messages, or a message whose content list is "
-    "empty) is sent with messages=[]; Anthropic rejects that with a 400 ('at least one message is "
-    "required'). The chat bridge raises UnsupportedParameterError('input is empty') for the same input",
-)
 @pytest.mark.parametrize(
     "input_data",
     [

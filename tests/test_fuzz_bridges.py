@@ -55,9 +55,10 @@ def check(stream: S.ChunkStream, events: list[dict]) -> None:
     errors = [str(v) for v in validate_stream(events) if v.severity == "error"]
     assert errors == []
     final = events[-1]["response"]
-    assert events[-1]["type"] == {"completed": "response.completed", "incomplete": "response.incomplete"}[
-        stream.script.ending
-    ]
+    assert (
+        events[-1]["type"]
+        == {"completed": "response.completed", "incomplete": "response.incomplete"}[stream.script.ending]
+    )
     streamed = accumulate(events)
     assert [item["id"] for item in final["output"]] == list(streamed)
     texts: dict[str, str] = {"output_text": "", "refusal": "", "reasoning_text": ""}
@@ -79,7 +80,9 @@ def check(stream: S.ChunkStream, events: list[dict]) -> None:
     assert texts["output_text"] == "".join(script.texts("text"))
     assert texts["refusal"] == "".join(script.texts("refusal"))
     assert texts["reasoning_text"] == "".join(script.texts("reasoning"))
-    expected_calls = [(s.name, json.loads("".join(s.pieces) or "{}")) for s in script.steps if s.kind == "tool"]
+    expected_calls = [
+        (s.name, json.loads("".join(s.pieces) or "{}")) for s in script.steps if s.kind == "tool"
+    ]
     assert calls == expected_calls
 
 
@@ -141,6 +144,9 @@ def test_builder_streams_accumulate_to_their_final_response(events: list[dict]) 
 @pytest.mark.parametrize("make", [chat, anthropic, gemini])
 def test_an_empty_turn_still_conforms(make: Callable[[ResponseStreamBuilder], StreamTranslator]) -> None:
     script = S.Script(steps=())
-    stream = {chat: S._chat_events(script, True, True, True), anthropic: S._anthropic_events(script, False),
-              gemini: S._gemini_events(script, 1)}[make]
+    stream = {
+        chat: S._chat_events(script, True, True, True),
+        anthropic: S._anthropic_events(script, False),
+        gemini: S._gemini_events(script, 1),
+    }[make]
     check(stream, translate(stream, make))

@@ -61,19 +61,13 @@ def test_any_split_decodes_to_the_same_events(case: tuple[list[dict], bytes, lis
 CR_THEN_PARTIAL_LINE = (
     [{"type": "a", "n": 1}, {"type": "b", "n": 2}],
     b'event: a\rdata: {"type": "a", "n": 1}\r\revent: b\ndata: {"type": "b", "n": 2}\n\ndata: [DONE]\n\n',
-    [b'event: a\rdata: {"type": "a", "n": 1}\r\revent: b', b'\ndata: {"type": "b", "n": 2}\n\ndata: [DONE]\n\n'],
+    [
+        b'event: a\rdata: {"type": "a", "n": 1}\r\revent: b',
+        b'\ndata: {"type": "b", "n": 2}\n\ndata: [DONE]\n\n',
+    ],
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decoder bug (anyllm/streaming.py SSEDecoder.feed): when the complete part of a chunk ends "
-    "in CR but the chunk goes on with a partial line ('...\\r\\revent: b'), _skip_lf is still set, so an "
-    "LF that starts the next chunk (the end of that partial line) is dropped: 'event: b' and the next "
-    "line merge into one, the event's name and first data line are lost (expected 2 events + [DONE], "
-    "got 1 event + [DONE] with a mangled name). _skip_lf must be set only when the CR is the chunk's "
-    "last byte (empty buffer).",
-)
 @example(CR_THEN_PARTIAL_LINE)
 @fuzz_settings()
 @given(split_streams())
@@ -92,7 +86,7 @@ def test_byte_at_a_time_decodes_the_same(case: tuple[list[dict], bytes, list[byt
 @pytest.mark.parametrize(
     "chunks",
     [
-        [b"data: {\"a\": \"\xc3", b"\xa9\"}\r", b"\n\r\n"],  # split inside '\u00e9' and inside CRLF
+        [b'data: {"a": "\xc3', b'\xa9"}\r', b"\n\r\n"],  # split inside '\u00e9' and inside CRLF
         [b"data: 1\r", b"\r", b"data: 2\r\n\r\n"],  # CR line end, then a CR blank line
         [b"\xef\xbb", b"\xbfdata: 3\n\n"],  # a BOM split in two
     ],
@@ -112,12 +106,6 @@ def test_validator_accepts_every_conforming_raw_stream(case: tuple[list[dict], b
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validator bug (anyllm/testing/sse.py split_sse): a stream whose last line ends in LF "
-    "and whose final blank line is CRLF ('...[DONE]\\n\\r\\n') is reported SSE-TRUNCATED; "
-    "ended_cleanly only knows \\n\\n, \\r\\n\\r\\n and \\r\\r",
-)
 @example(b'event: x\ndata: {"type": "x"}\n\ndata: [DONE]\n\r\n')
 @fuzz_settings(max_examples=0.2)
 @given(S.sse_streams(mixed=True).map(lambda case: case[1]))

@@ -25,7 +25,11 @@ Frame = Any  # (event name, body dict) | "[DONE]" | {"event", "data", "id"}
 Frames = list[Frame]
 TERMINALS = ("response.completed", "response.incomplete", "response.failed")
 DELTAS = ("response.output_text.delta", "response.refusal.delta", "response.reasoning.delta")
-DONES = {"response.output_text.done": "text", "response.refusal.done": "refusal", "response.reasoning.done": "text"}
+DONES = {
+    "response.output_text.done": "text",
+    "response.refusal.done": "refusal",
+    "response.reasoning.done": "text",
+}
 
 SCORE: Counter[str] = Counter()
 MISSED: dict[str, str] = {}
@@ -214,7 +218,9 @@ def _call_id(resp: dict) -> bool:
 
 
 def _status(resp: dict) -> bool:
-    resp["status"] = {"completed": "in_progress", "incomplete": "completed", "failed": "completed"}[resp["status"]]
+    resp["status"] = {"completed": "in_progress", "incomplete": "completed", "failed": "completed"}[
+        resp["status"]
+    ]
     return True
 
 
@@ -257,7 +263,11 @@ def _error_event(frames: Frames, pick: Pick) -> Frames | None:
     t = terminal(frames)
     if _failed(frames):
         return None
-    error = {"type": "error", "sequence_number": 0, "error": {"type": "server_error", "code": "x", "message": "m", "param": None}}
+    error = {
+        "type": "error",
+        "sequence_number": 0,
+        "error": {"type": "server_error", "code": "x", "message": "m", "param": None},
+    }
     frames.insert(t, ("error", error))
     return renumber(frames)
 
@@ -296,7 +306,11 @@ def _no_name(frames: Frames, pick: Pick) -> Frames | None:
 
 
 def _done_status(frames: Frames, pick: Pick) -> Frames | None:
-    b = body(frames[pick(where(frames, lambda b: b["type"] == "response.output_item.done" and "status" in b["item"]))])
+    b = body(
+        frames[
+            pick(where(frames, lambda b: b["type"] == "response.output_item.done" and "status" in b["item"]))
+        ]
+    )
     assert b is not None
     b["item"]["status"] = "in_progress"
     return frames
@@ -318,7 +332,7 @@ def _args_done(frames: Frames, pick: Pick) -> Frames | None:
 
 def _delta_kind(frames: Frames, pick: Pick) -> Frames | None:
     i = pick(where(frames, lambda b: b["type"] == "response.output_text.delta"))
-    name, b = frames[i]
+    _name, b = frames[i]
     b = {k: v for k, v in b.items() if k != "logprobs"}
     b["type"] = "response.reasoning.delta"
     frames[i] = (b["type"], b)
@@ -332,7 +346,10 @@ def _open(test: Callable[[dict], bool]) -> Callable[[dict], bool]:
 CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
     "drop a required field": (frozenset({"SCHEMA-EVENT"}), _drop_required),
     "wrong type (sequence_number as a string)": (frozenset({"SCHEMA-EVENT"}), _wrong_type),
-    "swap two adjacent events": (frozenset({"STREAM-SEQUENCE-MONOTONIC"}), lambda f, p: _swap(f, p, renumbered=False)),
+    "swap two adjacent events": (
+        frozenset({"STREAM-SEQUENCE-MONOTONIC"}),
+        lambda f, p: _swap(f, p, renumbered=False),
+    ),
     "repeat a sequence number": (frozenset({"STREAM-SEQUENCE-MONOTONIC"}), _repeat_seq),
     "duplicate the terminal event": (frozenset({"TERMINAL-EVENT-UNIQUE"}), _duplicate_terminal),
     "event: name differs from type": (frozenset({"SSE-EVENT-MATCHES-TYPE"}), _rename),
@@ -343,10 +360,14 @@ CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
     "id: field present": (frozenset({"SSE-ID-PRESENT"}), _with_id),
     "data is not JSON": (frozenset({"SSE-DATA-JSON"}), _not_json),
     "no terminal event": (frozenset({"TERMINAL-EVENT-MISSING"}), _drop(lambda b: b["type"] in TERMINALS)),
-    "no response.created": (frozenset({"STREAM-STARTS-WITH-CREATED"}), _drop(lambda b: b["type"] == "response.created")),
+    "no response.created": (
+        frozenset({"STREAM-STARTS-WITH-CREATED"}),
+        _drop(lambda b: b["type"] == "response.created"),
+    ),
     "event after the terminal event": (frozenset({"TERMINAL-EVENT-LAST"}), _after_terminal),
     "no output_item.added": (
-        frozenset({"ITEM-ADDED-BEFORE-DELTA"}),
+        # an item whose only event was its added (a failed stream) is then not streamed at all
+        frozenset({"ITEM-ADDED-BEFORE-DELTA", "ITEM-NOT-STREAMED"}),
         _drop(lambda b: b["type"] == "response.output_item.added"),
     ),
     "output_item.added twice": (frozenset({"ITEM-ADDED-UNIQUE"}), _added_twice),
@@ -355,7 +376,10 @@ CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
         frozenset({"OUTPUT-INDEX-CONSISTENT", "ITEM-ADDED-BEFORE-DELTA"}),
         _wrong_index,
     ),
-    "no output_item.done": (frozenset({"ITEM-DONE-MISSING"}), _drop_closing(lambda b: b["type"] == "response.output_item.done")),
+    "no output_item.done": (
+        frozenset({"ITEM-DONE-MISSING"}),
+        _drop_closing(lambda b: b["type"] == "response.output_item.done"),
+    ),
     "output_item.done still in_progress": (frozenset({"ITEM-DONE-STATUS"}), _done_status),
     "no content_part.added": (
         frozenset({"CONTENT-PART-ADDED-BEFORE-DELTA"}),
@@ -370,13 +394,19 @@ CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
     "done text differs from the deltas": (frozenset({"DELTA-DONE-MATCHES"}), _done_text),
     "arguments.done differs from the deltas": (frozenset({"DELTA-DONE-MATCHES"}), _args_done),
     "reasoning delta on a message": (frozenset({"DELTA-ITEM-TYPE"}), _delta_kind),
-    "terminal output empty": (frozenset({"TERMINAL-OUTPUT-EMPTY", "TERMINAL-OUTPUT-MATCHES-STREAM"}), _terminal_response(_empty_output)),
+    "terminal output empty": (
+        frozenset({"TERMINAL-OUTPUT-EMPTY", "TERMINAL-OUTPUT-MATCHES-STREAM"}),
+        _terminal_response(_empty_output),
+    ),
     "terminal item id changed": (
         frozenset({"TERMINAL-OUTPUT-MATCHES-STREAM", "ITEM-NOT-STREAMED"}),
         _terminal_response(_item_id),
     ),
     "terminal call_id changed": (frozenset({"TOOL-CALL-ID-MATCHES"}), _terminal_response(_call_id)),
-    "terminal status contradicts its type": (frozenset({"TERMINAL-STATUS-MATCHES"}), _terminal_response(_status)),
+    "terminal status contradicts its type": (
+        frozenset({"TERMINAL-STATUS-MATCHES"}),
+        _terminal_response(_status),
+    ),
     "failed without error": (frozenset({"RESPONSE-FAILED-HAS-ERROR"}), _terminal_response(_failed_error)),
     "incomplete without details": (
         frozenset({"RESPONSE-INCOMPLETE-DETAILS"}),
@@ -413,7 +443,9 @@ def mutants(draw: st.DrawFn) -> tuple[Frames, list[tuple[str, Frames, frozenset[
 
 @fuzz_settings()
 @given(mutants())
-def test_every_mutant_is_reported_under_its_rule(case: tuple[Frames, list[tuple[str, Frames, frozenset[str]]]]) -> None:
+def test_every_mutant_is_reported_under_its_rule(
+    case: tuple[Frames, list[tuple[str, Frames, frozenset[str]]]],
+) -> None:
     original, applied = case
     assert rules(original) == set(), "the unmutated stream must pass"
     for name, frames, expected in applied:
@@ -432,19 +464,34 @@ def test_every_mutant_is_reported_under_its_rule(case: tuple[Frames, list[tuple[
 @given(S.event_streams(), st.data())
 def test_equivalent_mutants_pass(events: list[dict], data: st.DataObject) -> None:
     for name, mutate in EQUIVALENT.items():
-        frames = mutate(frames_of(events), lambda c: data.draw(st.sampled_from(c), label=name))
+        frames = mutate(frames_of(events), lambda c, name=name: data.draw(st.sampled_from(c), label=name))
         assert frames is not None
         assert rules(frames) == set(), name
 
 
+def _same_item(a: dict | None, b: dict | None) -> bool:
+    return (
+        a is not None
+        and b is not None
+        and "output_index" in a
+        and a.get("output_index") == b.get("output_index")
+    )
+
+
 @fuzz_settings(max_examples=0.5)
 @given(S.event_streams(endings=("completed", "incomplete")), st.data())
-def test_reordering_with_renumbering_is_reported(events: list[dict], data: st.DataObject) -> None:
-    """Swapping two events (sequence numbers made consistent again) breaks some order rule.
-    (Not on failed streams: there, two deltas of a part that never closed may swap unseen.)"""
-    frames = _swap(frames_of(events), lambda c: data.draw(st.sampled_from(c)), renumbered=True)
-    if frames is not None:
-        assert rules(frames) != set()
+def test_reordering_within_an_item_is_reported(events: list[dict], data: st.DataObject) -> None:
+    """Two adjacent events of one item swapped, sequence numbers made consistent again: some
+    lifecycle rule breaks. (Swaps across items are not all violations: the spec lets an item
+    be added before the previous one is done, and does not order response.in_progress
+    against items; both noted for the lead.)"""
+    frames = frames_of(events)
+    pairs = [i for i in range(len(frames) - 1) if _same_item(body(frames[i]), body(frames[i + 1]))]
+    if not pairs:
+        return
+    mutated = _swap(frames, lambda c: data.draw(st.sampled_from(pairs)), renumbered=True)
+    if mutated is not None:
+        assert rules(mutated) != set()
 
 
 @fuzz_settings(max_examples=0.5)
@@ -455,7 +502,13 @@ def test_raw_truncation_is_reported(case: tuple[list[dict], bytes], data: st.Dat
     cut = data.draw(st.integers(1, len(text)))
     found = {v.rule for v in validate_stream(text[:cut])}
     # A cut inside a multi-byte character leaves bytes that are not UTF-8: INPUT-MALFORMED.
-    assert found & {"SSE-TRUNCATED", "SSE-DATA-JSON", "TERMINAL-EVENT-MISSING", "SSE-DONE-TERMINAL", "INPUT-MALFORMED"}
+    assert found & {
+        "SSE-TRUNCATED",
+        "SSE-DATA-JSON",
+        "TERMINAL-EVENT-MISSING",
+        "SSE-DONE-TERMINAL",
+        "INPUT-MALFORMED",
+    }
 
 
 def test_wrong_content_type_is_reported() -> None:
@@ -469,7 +522,9 @@ def test_mutation_score() -> None:
     if not applied:
         return  # the property was deselected
     per = {k.split(":", 1)[1]: v for k, v in SCORE.items() if k.startswith("applied:")}
-    print(f"\nvalidator mutation score: {SCORE['killed']}/{applied} killed; {len(per)}/{len(CATALOGUE)} operators applied")
+    killed = SCORE["killed"]
+    used = f"{len(per)}/{len(CATALOGUE)} operators applied"
+    print(f"\nvalidator mutation score: {killed}/{applied} killed; {used}")
     for name in CATALOGUE:
         print(f"  {per.get(name, 0):4d}  {name}{'  MISSED: ' + MISSED[name] if name in MISSED else ''}")
     assert not MISSED

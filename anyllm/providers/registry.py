@@ -206,7 +206,11 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         base_url_env="LM_STUDIO_BASE_URL",
     ),
     _chat(
-        "mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", "https://docs.mistral.ai/api/", file_input=True
+        "mistral",
+        "https://api.mistral.ai/v1",
+        "MISTRAL_API_KEY",
+        "https://docs.mistral.ai/api/",
+        file_input=True,
     ),
     ProviderMetadata(
         name="anthropic",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import contextvars
 import datetime as _dt
 import hashlib
 import ipaddress
@@ -30,6 +31,7 @@ import json
 import os
 import socket
 import tempfile
+import threading
 import time
 import urllib.parse
 import zlib
@@ -42,6 +44,7 @@ import httpx2
 import yaml
 from vcr.cassette import Cassette, CassetteContextDecorator
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.patch import PATCHER_NAMES
 from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
 from vcr.request import Request as VcrRequest
 
@@ -519,54 +522,101 @@ def _vcr_request(request: httpx2.Request, body: bytes) -> VcrRequest:
     return VcrRequest(request.method, str(request.url), body, dict(request.headers))
 
 
-def _sync_stub(
-    cassette: AnyllmCassette, real: Callable[..., httpx2.Response]
-) -> Callable[..., httpx2.Response]:
-    def handle_request(self: Any, request: httpx2.Request) -> httpx2.Response:
-        body = b"".join(request.stream)  # type: ignore[arg-type]
-        request.stream = httpx2.ByteStream(body)
-        vreq = _vcr_request(request, body)
-        if cassette.can_play_response_for(vreq):
-            return _replayed_response(cassette.play_response(vreq))
-        if cassette.write_protected and cassette.filter_request(vreq):
-            raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
-        _limit_read_timeout(request, cassette.bounds)
-        response = real(self, request)
-        try:
-            content = _bounded_read(response.stream, cassette.bounds, str(request.url))  # type: ignore[arg-type]
-        finally:
-            response.stream.close()  # type: ignore[union-attr]
-        recorded = _serialize_response(response, content)
-        cassette.append(vreq, recorded)
-        return _replayed_response(recorded)
-
-    return handle_request
+def _handle_sync(cassette: AnyllmCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
+    body = b"".join(request.stream)  # type: ignore[arg-type]
+    request.stream = httpx2.ByteStream(body)
+    vreq = _vcr_request(request, body)
+    if cassette.can_play_response_for(vreq):
+        return _replayed_response(cassette.play_response(vreq))
+    if cassette.write_protected and cassette.filter_request(vreq):
+        raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
+    _limit_read_timeout(request, cassette.bounds)
+    response = _PATCH.real_sync(transport, request)
+    try:
+        content = _bounded_read(response.stream, cassette.bounds, str(request.url))  # type: ignore[arg-type]
+    finally:
+        response.stream.close()  # type: ignore[union-attr]
+    recorded = _serialize_response(response, content)
+    cassette.append(vreq, recorded)
+    return _replayed_response(recorded)
 
 
-def _async_stub(cassette: AnyllmCassette, real: Callable[..., Any]) -> Callable[..., Any]:
-    async def handle_async_request(self: Any, request: httpx2.Request) -> httpx2.Response:
-        body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
-        request.stream = httpx2.ByteStream(body)
-        vreq = _vcr_request(request, body)
-        if cassette.can_play_response_for(vreq):
-            return _replayed_response(cassette.play_response(vreq))
-        if cassette.write_protected and cassette.filter_request(vreq):
-            raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
-        _limit_read_timeout(request, cassette.bounds)
-        response = await real(self, request)
-        try:
-            content = await _abounded_read(
-                response.stream.__aiter__(),
-                cassette.bounds,
-                str(request.url),
-            )
-        finally:
-            await response.stream.aclose()
-        recorded = _serialize_response(response, content)
-        cassette.append(vreq, recorded)
-        return _replayed_response(recorded)
+async def _handle_async(cassette: AnyllmCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
+    body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
+    request.stream = httpx2.ByteStream(body)
+    vreq = _vcr_request(request, body)
+    if cassette.can_play_response_for(vreq):
+        return _replayed_response(cassette.play_response(vreq))
+    if cassette.write_protected and cassette.filter_request(vreq):
+        raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
+    _limit_read_timeout(request, cassette.bounds)
+    response = await _PATCH.real_async(transport, request)
+    try:
+        content = await _abounded_read(response.stream.__aiter__(), cassette.bounds, str(request.url))
+    finally:
+        await response.stream.aclose()
+    recorded = _serialize_response(response, content)
+    cassette.append(vreq, recorded)
+    return _replayed_response(recorded)
 
-    return handle_async_request
+
+class _Patch:
+    """The httpx2 transport patch, installed while at least one cassette is active.
+
+    Why not ``mock.patch`` per cassette (as vcrpy does): cassettes entered and left by
+    several threads restore each other's patches in the wrong order and can leave a stale
+    stub installed for the rest of the process. Here the patch is reference-counted under a
+    lock, and each request goes to the cassette active in its own context (thread or task),
+    or else to the most recently entered one.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.active: list[AnyllmCassette] = []
+        self.current: contextvars.ContextVar[AnyllmCassette | None] = contextvars.ContextVar(
+            "anyllm_cassette", default=None
+        )
+        self.real_sync: Callable[..., httpx2.Response] = httpx2.HTTPTransport.handle_request
+        self.real_async: Callable[..., Any] = httpx2.AsyncHTTPTransport.handle_async_request
+
+    def cassette(self) -> AnyllmCassette:
+        with self.lock:
+            mine = self.current.get()
+            if mine is not None and any(c is mine for c in self.active):
+                return mine
+            if not self.active:
+                raise RuntimeError("anyllm cassette patch called with no active cassette")
+            return self.active[-1]
+
+    def enter(self, cassette: AnyllmCassette) -> contextvars.Token[AnyllmCassette | None]:
+        with self.lock:
+            if not self.active:
+                self.real_sync = httpx2.HTTPTransport.handle_request
+                self.real_async = httpx2.AsyncHTTPTransport.handle_async_request
+                httpx2.HTTPTransport.handle_request = _dispatch_sync  # type: ignore[method-assign]
+                httpx2.AsyncHTTPTransport.handle_async_request = _dispatch_async  # type: ignore[method-assign]
+            self.active.append(cassette)
+            return self.current.set(cassette)
+
+    def leave(self, cassette: AnyllmCassette, token: contextvars.Token[AnyllmCassette | None]) -> None:
+        with self.lock:
+            self.active = [c for c in self.active if c is not cassette]
+            if not self.active:
+                httpx2.HTTPTransport.handle_request = self.real_sync  # type: ignore[method-assign]
+                httpx2.AsyncHTTPTransport.handle_async_request = self.real_async  # type: ignore[method-assign]
+        with contextlib.suppress(ValueError):  # left from another context than entered
+            self.current.reset(token)
+
+
+_PATCH = _Patch()
+
+
+def _dispatch_sync(self: Any, request: httpx2.Request) -> httpx2.Response:
+    return _handle_sync(_PATCH.cassette(), self, request)
+
+
+async def _dispatch_async(self: Any, request: httpx2.Request) -> httpx2.Response:
+    return await _handle_async(_PATCH.cassette(), self, request)
 
 
 # -- the cassette -----------------------------------------------------------------------------
@@ -639,9 +689,7 @@ def use_cassette(path: str | Path, settings: CassetteSettings | None = None) -> 
     """
     conf = settings or CassetteSettings()
     if conf.record_mode not in RECORD_MODES:
-        raise ValueError(
-            f"record mode must be one of {', '.join(RECORD_MODES)}, got {conf.record_mode!r}"
-        )
+        raise ValueError(f"record mode must be one of {', '.join(RECORD_MODES)}, got {conf.record_mode!r}")
     secrets = provider_secrets(conf.extra_secrets)
     values = secrets.longest_first()
     fresh = conf.record_mode == "rewrite"
@@ -650,12 +698,6 @@ def use_cassette(path: str | Path, settings: CassetteSettings | None = None) -> 
     class _Bound(AnyllmCassette):
         bounds = conf.bounds
         provenance = {**_provenance_defaults(), **conf.provenance}  # noqa: RUF012
-
-    def patches(cassette: AnyllmCassette) -> list[tuple[Any, str, Any]]:
-        return [
-            (httpx2.HTTPTransport, "handle_request", _sync_stub(cassette, _REAL_SYNC)),
-            (httpx2.AsyncHTTPTransport, "handle_async_request", _async_stub(cassette, _REAL_ASYNC)),
-        ]
 
     context = CassetteContextDecorator.from_args(
         _Bound,
@@ -666,24 +708,20 @@ def use_cassette(path: str | Path, settings: CassetteSettings | None = None) -> 
         match_on=MATCH_ON,
         before_record_request=lambda request: scrub_request(request, values),
         before_record_response=lambda response: scrub_response(response, values),
-        skip_patchers=("httpx2",),
+        # vcrpy patches nothing itself (see _Patch); the network guard covers other clients.
+        skip_patchers=PATCHER_NAMES,
         record_on_exception=True,
     )
-    # The stubs need the cassette object, which vcrpy creates on entry: patch after entering.
-    with context as cassette, contextlib.ExitStack() as stack:
-        from unittest import mock
-
-        for obj, attribute, replacement in patches(cassette):
-            stack.enter_context(mock.patch.object(obj, attribute, replacement))
-        yield cassette
+    with context as cassette:
+        token = _PATCH.enter(cassette)
+        try:
+            yield cassette
+        finally:
+            _PATCH.leave(cassette, token)
         if mode != "none" and not cassette.data and not Path(path).exists():
             # Recorded, and nothing went out (the library refused locally): an empty cassette
             # says so, and replays as the same nothing.
             cassette.append_nothing()
-
-
-_REAL_SYNC = httpx2.HTTPTransport.handle_request
-_REAL_ASYNC = httpx2.AsyncHTTPTransport.handle_async_request
 
 
 # -- provenance and hashes --------------------------------------------------------------------

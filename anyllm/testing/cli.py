@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from anyllm.testing import rules as R
+from anyllm.testing.certify import CERTIFY_COMMAND
 from anyllm.testing.validate import (
     Violation,
     has_errors,
@@ -343,6 +344,7 @@ Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Na
 COMMANDS: dict[str, Command] = {
     "validate": (_add_validate, _run_validate, "check captured traffic against the OpenResponses spec"),
     "rules": (_add_rules, _run_rules, "list the validator's rule catalogue"),
+    "certify": CERTIFY_COMMAND,
 }
 
 

@@ -44,7 +44,7 @@ def register_profiles() -> None:
     slow = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
     settings.register_profile(
         "ci",
-        max_examples=25,
+        max_examples=100,
         derandomize=True,
         deadline=None,
         print_blob=True,

@@ -43,6 +43,7 @@ from anyllm.testing.cassettes import (
 from anyllm.testing.harness import CaseValidator, ConformanceClient, Target
 
 __all__ = ["AnyllmSettings", "CaseContext", "load_baseline"]
+pytest_plugins = ["anyllm.testing.fuzz_plugin"]  # --fuzz and the Hypothesis profiles (issue 6)
 
 VERDICT_PROPERTY = "anyllm_verdict"
 REPLAY_API_KEY = "anyllm-replay-placeholder-key"
@@ -693,7 +694,13 @@ class _VerdictCollector:
                 self.state.verdicts.append(json.loads(value) if isinstance(value, str) else dict(value))  # type: ignore[call-overload]
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(
+    terminalreporter: Any, exitstatus: int, config: pytest.Config
+) -> Generator[None, None, None]:
+    """Outermost wrapper: the matrix comes after pytest's own summaries (-ra lists), right
+    above the final counts, where a reader looks."""
+    yield
     state = config.stash.get(STATE_KEY, None)
     if state is None or not state.verdicts:
         return

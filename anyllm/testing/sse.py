@@ -67,7 +67,7 @@ def split_sse(raw: bytes | str) -> tuple[list[FramedEvent], list[RawProblem]]:
             events.append(FramedEvent(ev.event, ev.data, ev.id, start or number))
             start = None
     last_line = len(lines)
-    ended_cleanly = not data or data.endswith((b"\n\n", b"\r\n\r\n", b"\r\r"))
+    ended_cleanly = not data or _ends_with_blank_line(data)
     for ev in decoder.flush():
         events.append(FramedEvent(ev.event, ev.data, ev.id, start or last_line))
     if not ended_cleanly and data.strip():
@@ -80,3 +80,11 @@ def split_sse(raw: bytes | str) -> tuple[list[FramedEvent], list[RawProblem]]:
             )
         )
     return events, problems
+
+
+def _ends_with_blank_line(data: bytes) -> bool:
+    """The last line is blank, whichever line ends (LF, CRLF, CR, mixed) frame it."""
+    for terminator in (b"\r\n", b"\n", b"\r"):
+        if data.endswith(terminator):
+            return data[: -len(terminator)].endswith((b"\n", b"\r"))
+    return False

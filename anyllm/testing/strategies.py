@@ -21,6 +21,7 @@ Importing this module does no work: schemas are read and strategies built on fir
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ Strategy = st.SearchStrategy[Any]
 
 # Text a JSON document can carry (no lone surrogates), with multi-byte characters on purpose:
 # chunk boundaries inside UTF-8 sequences are one of the things the SSE property checks.
-_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
+_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"])
 _MAX_TEXT = 24
 _MAX_ITEMS = 3
 _MAX_OPTIONAL = 3  # optional properties per generated object
@@ -75,9 +76,13 @@ _ID_TAIL = st.text("0123456789abcdef", min_size=8, max_size=16)
 
 def json_values(max_leaves: int = 8) -> Strategy:
     """Any small JSON value (finite numbers, valid strings)."""
-    leaves = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats(
-        allow_nan=False, allow_infinity=False, width=64
-    ) | _text()
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers(-(2**31), 2**31)
+        | st.floats(allow_nan=False, allow_infinity=False, width=64)
+        | _text()
+    )
     return st.recursive(
         leaves,
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text(max_size=8), inner, max_size=3),
@@ -131,7 +136,9 @@ def _json_schema_objects() -> Strategy:
 class SchemaStrategies:
     """Strategies for the named schemas of one :class:`SchemaStore`, built on demand."""
 
-    def __init__(self, store: SchemaStore, overrides: Mapping[str, Callable[[], Strategy]] | None = None) -> None:
+    def __init__(
+        self, store: SchemaStore, overrides: Mapping[str, Callable[[], Strategy]] | None = None
+    ) -> None:
         self.store = store
         self.overrides = dict(overrides or {})
         self._named: dict[str, Strategy] = {}
@@ -200,7 +207,9 @@ class SchemaStrategies:
         if kind == "array":
             items = self.node(node.get("items", {}))
             low = node.get("minItems", 0)
-            return st.lists(items, min_size=low, max_size=max(low, min(node.get("maxItems", _MAX_ITEMS), _MAX_ITEMS)))
+            return st.lists(
+                items, min_size=low, max_size=max(low, min(node.get("maxItems", _MAX_ITEMS), _MAX_ITEMS))
+            )
         if kind == "object" or "properties" in node:
             return self._object(node)
         return json_values()
@@ -224,7 +233,9 @@ class SchemaStrategies:
         high = max(low, min(node.get("maxLength", _MAX_TEXT), _MAX_TEXT))
         pattern = node.get("pattern")
         if pattern:
-            return st.from_regex(pattern, fullmatch=True).filter(lambda s: low <= len(s) <= node.get("maxLength", 1e9))
+            return st.from_regex(pattern, fullmatch=True).filter(
+                lambda s: low <= len(s) <= node.get("maxLength", 1e9)
+            )
         return _text(low, high)
 
     def _object(self, node: Mapping[str, Any]) -> Strategy:
@@ -376,11 +387,13 @@ def _argument_pieces() -> st.SearchStrategy[tuple[str, ...]]:
 
     @st.composite
     def build(draw: st.DrawFn) -> tuple[str, ...]:
-        value = draw(st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), json_values(3), max_size=3))
+        value = draw(
+            st.dictionaries(st.from_regex(r"[a-z]{1,6}", fullmatch=True), json_values(3), max_size=3)
+        )
         text = json.dumps(value, ensure_ascii=False)
         cuts = sorted(set(draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=3))))
         bounds = [0, *cuts, len(text)]
-        return tuple(text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a)
+        return tuple(text[a:b] for a, b in itertools.pairwise(bounds) if b > a)
 
     return build()
 
@@ -395,7 +408,9 @@ _STEPS: dict[str, st.SearchStrategy[Step]] = {
 }
 
 
-def scripts(*, kinds: tuple[str, ...] | None = None, endings: tuple[str, ...] = ("completed", "incomplete", "failed")) -> st.SearchStrategy[Script]:
+def scripts(
+    *, kinds: tuple[str, ...] | None = None, endings: tuple[str, ...] = ("completed", "incomplete", "failed")
+) -> st.SearchStrategy[Script]:
     """Model turns made of up to six steps (restricted to ``kinds`` when given)."""
     step = st.one_of([_STEPS[kind] for kind in (kinds or tuple(_STEPS))])
     return st.builds(
@@ -427,7 +442,9 @@ def play_script(script: Script) -> list[dict[str, Any]]:
         elif step.kind == "break":
             events += builder.end_items()
         else:
-            method = {"text": builder.text, "refusal": builder.refusal, "reasoning": builder.reasoning}[step.kind]
+            method = {"text": builder.text, "refusal": builder.refusal, "reasoning": builder.reasoning}[
+                step.kind
+            ]
             for piece in step.pieces:
                 events += method(piece)
     if script.usage is not None:
@@ -466,7 +483,8 @@ def _frame(
     if draw(st.booleans()):
         lines.append(": stream opened")
     payloads: list[tuple[str | None, str]] = [
-        (event["type"] if named else None, json.dumps(event, ensure_ascii=draw(st.booleans()))) for event in events
+        (event["type"] if named else None, json.dumps(event, ensure_ascii=draw(st.booleans())))
+        for event in events
     ]
     if done:
         payloads.append((None, "[DONE]"))
@@ -513,7 +531,9 @@ def sse_streams(
     ``data``, optional ``id:`` lines and a BOM."""
     source = events if events is not None else event_streams()
     return source.flatmap(
-        lambda evs: st.tuples(st.just(evs), _frame(evs, named=named, ids=ids, done=done, mixed=mixed, eols=eols))
+        lambda evs: st.tuples(
+            st.just(evs), _frame(evs, named=named, ids=ids, done=done, mixed=mixed, eols=eols)
+        )
     )
 
 
@@ -543,16 +563,28 @@ def _bridge_scripts(kinds: tuple[str, ...], endings: tuple[str, ...]) -> st.Sear
 def _chat_events(script: Script, role_chunk: bool, usage_last: bool, done: bool) -> ChunkStream:
     def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> tuple[None, str]:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-        body = {"id": "chatcmpl-fuzz", "object": "chat.completion.chunk", "model": script.model, "choices": choices}
+        body = {
+            "id": "chatcmpl-fuzz",
+            "object": "chat.completion.chunk",
+            "model": script.model,
+            "choices": choices,
+        }
         return None, json.dumps({**body, **extra})
 
     out = [chunk({"role": "assistant", "content": ""})] if role_chunk else []
     calls = 0
     for step in script.steps:
         if step.kind == "tool":
-            head = {"index": calls, "id": f"call_{calls}", "type": "function", "function": {"name": step.name, "arguments": ""}}
+            head = {
+                "index": calls,
+                "id": f"call_{calls}",
+                "type": "function",
+                "function": {"name": step.name, "arguments": ""},
+            }
             out.append(chunk({"tool_calls": [head]}))
-            out += [chunk({"tool_calls": [{"index": calls, "function": {"arguments": p}}]}) for p in step.pieces]
+            out += [
+                chunk({"tool_calls": [{"index": calls, "function": {"arguments": p}}]}) for p in step.pieces
+            ]
             calls += 1
         else:
             key = {"text": "content", "refusal": "refusal", "reasoning": "reasoning_content"}[step.kind]
@@ -590,8 +622,15 @@ def _anthropic_events(script: Script, pings: bool) -> ChunkStream:
 
     emit(
         "message_start",
-        message={"id": "msg_fuzz", "type": "message", "role": "assistant", "model": script.model, "content": [],
-                 "stop_reason": None, "usage": {"input_tokens": 3, "output_tokens": 1}},
+        message={
+            "id": "msg_fuzz",
+            "type": "message",
+            "role": "assistant",
+            "model": script.model,
+            "content": [],
+            "stop_reason": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        },
     )
     for index, step in enumerate(script.steps):
         if step.kind == "text":
@@ -599,7 +638,11 @@ def _anthropic_events(script: Script, pings: bool) -> ChunkStream:
             for piece in step.pieces:
                 emit("content_block_delta", index=index, delta={"type": "text_delta", "text": piece})
         elif step.kind == "reasoning":
-            emit("content_block_start", index=index, content_block={"type": "thinking", "thinking": "", "signature": ""})
+            emit(
+                "content_block_start",
+                index=index,
+                content_block={"type": "thinking", "thinking": "", "signature": ""},
+            )
             for piece in step.pieces:
                 emit("content_block_delta", index=index, delta={"type": "thinking_delta", "thinking": piece})
             emit("content_block_delta", index=index, delta={"type": "signature_delta", "signature": "sig"})
@@ -610,7 +653,11 @@ def _anthropic_events(script: Script, pings: bool) -> ChunkStream:
                 content_block={"type": "tool_use", "id": f"toolu_{index}", "name": step.name, "input": {}},
             )
             for piece in step.pieces:
-                emit("content_block_delta", index=index, delta={"type": "input_json_delta", "partial_json": piece})
+                emit(
+                    "content_block_delta",
+                    index=index,
+                    delta={"type": "input_json_delta", "partial_json": piece},
+                )
         emit("content_block_stop", index=index)
     stop = {"completed": "end_turn", "incomplete": "max_tokens"}[script.ending]
     emit("message_delta", delta={"stop_reason": stop, "stop_sequence": None}, usage={"output_tokens": 7})
@@ -631,10 +678,14 @@ def _gemini_events(script: Script, per_chunk: int) -> ChunkStream:
     parts: list[dict[str, Any]] = []
     for step in script.steps:
         if step.kind == "tool":
-            parts.append({"functionCall": {"name": step.name, "args": json.loads("".join(step.pieces) or "{}")}})
+            parts.append(
+                {"functionCall": {"name": step.name, "args": json.loads("".join(step.pieces) or "{}")}}
+            )
         else:
             for piece in step.pieces:
-                parts.append({"text": piece, "thought": True} if step.kind == "reasoning" else {"text": piece})
+                parts.append(
+                    {"text": piece, "thought": True} if step.kind == "reasoning" else {"text": piece}
+                )
     groups = [parts[i : i + per_chunk] for i in range(0, len(parts), per_chunk)] or [[]]
     finish = {"completed": "STOP", "incomplete": "MAX_TOKENS"}[script.ending]
     out: list[tuple[str | None, str]] = []

@@ -704,7 +704,7 @@ def _as_json_value(obj: Any) -> Any:
     """Dicts pass; pydantic models (openresponses-types, openai SDK) are dumped as sent."""
     dump = getattr(obj, "model_dump", None)
     if callable(dump):
-        return dump(mode="json", exclude_unset=True)
+        return dump(mode="json", exclude_unset=True, by_alias=True)
     return obj
 
 

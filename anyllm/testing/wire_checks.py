@@ -188,13 +188,17 @@ def _anthropic(body: dict[str, Any], problems: list[str]) -> None:
         elif not isinstance(tool.get("input_schema"), dict):
             problems.append(f"tools[{i}].input_schema is not an object")
     choice = body.get("tool_choice")
-    if choice is not None and (not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "none", "tool")):
+    if choice is not None and (
+        not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "none", "tool")
+    ):
         problems.append(f"tool_choice {choice!r} is not a Messages tool_choice")
     thinking = body.get("thinking")
     if isinstance(thinking, dict) and thinking.get("type") == "enabled":
         budget = thinking.get("budget_tokens")
         if not isinstance(budget, int) or budget < 1024 or (max_tokens is not None and budget >= max_tokens):
-            problems.append(f"thinking.budget_tokens={budget!r} must be >= 1024 and < max_tokens={max_tokens}")
+            problems.append(
+                f"thinking.budget_tokens={budget!r} must be >= 1024 and < max_tokens={max_tokens}"
+            )
 
 
 def _gemini(body: dict[str, Any], problems: list[str]) -> None:

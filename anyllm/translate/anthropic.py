@@ -424,6 +424,10 @@ def _messages(body: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
             raise _unsupported(where, "item_reference (Anthropic stores no items; pass the items themselves)")
         else:
             raise _unsupported(where, f"input item type {kind!r}")
+    if not messages:
+        raise InvalidRequestError(
+            "input has no user or assistant content: Anthropic needs at least one message", param="input"
+        )
     return "\n\n".join(system), messages
 
 
