@@ -282,6 +282,14 @@ def _check_native(meta: ProviderMetadata, body: dict[str, Any]) -> None:
         )
     if meta.protocol != "openresponses":
         return
+    text = body.get("text")
+    fmt = text.get("format") if isinstance(text, Mapping) else None
+    if isinstance(fmt, Mapping) and fmt.get("type") == "json_object":
+        raise InvalidRequestError(
+            "text.format json_object is an OpenAI extension the OpenResponses request spec does not define; "
+            "use json_schema",
+            param="text",
+        )
     for value in body.get("include") or ():
         if value not in _SPEC_INCLUDE:
             raise InvalidRequestError(

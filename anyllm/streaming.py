@@ -28,10 +28,12 @@ class SSEEvent:
 class SSEDecoder:
     """Incremental decoder: feed byte chunks, get complete events back."""
 
-    __slots__ = ("_buffer", "_data", "_event", "_id", "_retry", "_skip_lf", "_started")
+    __slots__ = ("_data", "_event", "_id", "_pending", "_retry", "_skip_lf", "_started")
 
     def __init__(self) -> None:
-        self._buffer = b""
+        # Bytes of the unfinished last line, as received: joined only once a line end
+        # arrives, so a huge event split into many chunks costs linear time, not quadratic.
+        self._pending: list[bytes] = []
         self._skip_lf = False
         self._started = False
         self._data: list[str] = []
@@ -47,13 +49,19 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        buffer = self._buffer + chunk if self._buffer else chunk
-        cut = max(buffer.rfind(b"\n"), buffer.rfind(b"\r"))
+        cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
         if cut < 0:
-            self._buffer = buffer
+            self._pending.append(chunk)
             return []
-        complete, self._buffer = buffer[: cut + 1], buffer[cut + 1 :]
-        if not self._buffer and complete.endswith(b"\r"):
+        if self._pending:
+            cut += sum(len(part) for part in self._pending)
+            self._pending.append(chunk)
+            buffer = b"".join(self._pending)
+        else:
+            buffer = chunk
+        complete, rest = buffer[: cut + 1], buffer[cut + 1 :]
+        self._pending = [rest] if rest else []
+        if not rest and complete.endswith(b"\r"):
             # The chunk ended on CR: the LF of a CRLF may open the next chunk, and must not
             # count as a blank line. (A CR followed by more text already ended its line.)
             self._skip_lf = True
@@ -71,8 +79,9 @@ class SSEDecoder:
         streams that way and dropping data silently would be worse than accepting it.
         """
         events: list[SSEEvent] = []
-        if self._buffer:
-            line, self._buffer = self._buffer, b""
+        if self._pending:
+            line = b"".join(self._pending)
+            self._pending = []
             event = self._line(line)
             if event is not None:
                 events.append(event)

@@ -31,7 +31,7 @@ def test_json_schema_output(anyllm_client, conformance_validator):
     v.expect(fmt == "json_schema", "CASE-PARAM-ECHO", f"text.format echoed (got {fmt!r})", "$.text.format")
 
 
-@case("json-object-output", requires=("json_schema",), feature="text.format json_object")
+@case("json-object-output", requires=("json_object",), feature="text.format json_object")
 def test_json_object_output(anyllm_client, conformance_validator):
     response = anyllm_client.create(
         [user("Reply with a JSON object with a key 'ok' set to true.")],

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 VENV="${ANYLLM_VENV:-.venv}"
-"$VENV/bin/python" -m pytest conformance -p no:cacheprovider --provider=all \
+"$VENV/bin/python" -m pytest conformance -p no:cacheprovider -r fEX --provider=all \
     --conformance-report=reports/conformance "$@"

@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -26,6 +27,8 @@ import yaml
 
 from anyllm.testing.certify import verify_certificate
 from anyllm.testing.validate import validate_response, validate_stream
+
+from .loopback import LoopbackServer, Reply, Seen
 
 pytest_plugins = ["pytester"]
 # pytester's in-process runs restore sys.modules afterwards: a module first imported inside an
@@ -558,3 +561,178 @@ def test_certify_writes_a_verifiable_certificate(tmp_path):
     tampered = {**cert, "verdict": "not conformant"}
     assert not verify_certificate(tampered)
     assert (tmp_path / "certificate.md").read_text().startswith("# anyllm certificate: openresponses")
+
+
+# -- the wire of native providers ----------------------------------------------------------------
+
+WIRE_SUITE = """
+from anyllm.testing.cases import case
+
+
+@case("wire-good", requires=("streaming",))
+def test_good(anyllm_client, conformance_validator):
+    s = anyllm_client.stream("good", max_output_tokens=16)
+    conformance_validator.expect(s.terminal == "response.completed", "CASE-TERMINAL", "completed")
+    conformance_validator.expect(s.text() == "Hello there!", "CASE-TEXT", "the streamed text")
+
+
+@case("wire-renamed", requires=("streaming",))
+def test_renamed(anyllm_client, conformance_validator):
+    s = anyllm_client.stream("renamed", max_output_tokens=16)
+    conformance_validator.expect(s.terminal == "response.completed", "CASE-TERMINAL", "completed")
+    conformance_validator.expect(s.text() == "Hello there!", "CASE-TEXT", "the streamed text")
+
+
+@case("wire-refused", requires=("streaming",))
+def test_refused(anyllm_client, conformance_validator):
+    s = anyllm_client.stream("refused", max_output_tokens=16)
+    conformance_validator.expect(s.terminal == "response.completed", "CASE-TERMINAL", "completed")
+
+
+@case("wire-error-ok")
+def test_error_ok(anyllm_client, conformance_validator):
+    error = anyllm_client.expect_error("error-ok", max_output_tokens=16)
+    conformance_validator.expect(error is not None and error.status_code == 404, "CASE-STATUS", "404")
+
+
+@case("wire-error-bad-body")
+def test_error_bad_body(anyllm_client, conformance_validator):
+    error = anyllm_client.expect_error("error-bad-body", max_output_tokens=16)
+    conformance_validator.expect(error is not None and error.status_code == 404, "CASE-STATUS", "404")
+"""
+
+
+def wire_reply(seen: Seen) -> Reply:
+    """What each WIRE_SUITE case gets, chosen by its prompt. Built on the doc-derived
+    stream, so every difference from a passing case is the one deliberate deviation."""
+    body = seen.json()
+    prompt = body["input"]
+    sse = {"content-type": "text/event-stream"}
+    if prompt == "good":
+        return Reply(200, doc_derived_stream(body), sse)
+    if prompt == "renamed":
+        # Every `event:` name says "message" and [DONE] never comes: the body's types are
+        # right, so anyllm types every event and the typed view sees a perfect stream.
+        raw = doc_derived_stream(body).removesuffix(b"data: [DONE]\n\n")
+        return Reply(200, re.sub(rb"(?m)^event: \S+$", b"event: message", raw), sse)
+    if prompt == "refused":
+        # Like open-responses-server: response.created without sequence_number, which anyllm
+        # refuses at event #0; and a wire-only deviation further down that it never reaches.
+        blocks = doc_derived_stream(body).split(b"\n\n")
+        created = json.loads(blocks[0].split(b"data: ", 1)[1])
+        del created["sequence_number"]
+        blocks[0] = b"event: response.created\ndata: " + json.dumps(created).encode()
+        blocks[5] = re.sub(rb"^event: \S+", b"event: response.output_text.done", blocks[5])
+        return Reply(200, b"\n\n".join(blocks), sse)
+    error = {"message": "no such model", "type": "not_found", "code": "model_not_found", "param": "model"}
+    if prompt == "error-bad-body":
+        del error["message"]
+    return Reply.json({"error": error}, status=404)
+
+
+def rules_and_wire(row: dict) -> tuple[list[str], list[str]]:
+    """The row's rule ids, and the rule ids of its violations found on the wire."""
+    return row["rules"], sorted({v["rule"] for v in row["violations"] if v["message"].startswith("[wire #")})
+
+
+def test_wire_only_deviations_fail_a_native_case_recorded_and_replayed(pytester):
+    pytester.makepyfile(test_wire=WIRE_SUITE)
+    with LoopbackServer(wire_reply) as server:
+        recorded = run(
+            pytester,
+            "--provider=openresponses",
+            f"--api-base=openresponses={server.url}/v1",
+            "--record",
+            "--conformance-report=rec",
+        )
+    assert len(server.requests) == 5
+    replayed = run(pytester, "--provider=openresponses", "--conformance-report=out/rep")
+    for result, report in ((recorded, "rec.json"), (replayed, "out/rep.json")):
+        result.assert_outcomes(passed=2, failed=3)
+        rows = report_results(pytester.path / report)
+        good, renamed = rows[("openresponses", "wire-good")], rows[("openresponses", "wire-renamed")]
+        # The control: the same stream with its names and [DONE] passes, wire judged too.
+        assert good["verdict"] == "passed" and good["wire_judged"] is True
+        assert good["wire_exchanges"] == 1 and good["wire_events"] == 11
+        # Only the wire sees the renamed events and the missing [DONE]: the case's own checks
+        # and the typed view pass, so every violation of the row comes from the wire.
+        assert rules_and_wire(renamed) == (
+            ["SSE-DONE-TERMINAL", "SSE-EVENT-MATCHES-TYPE"],
+            ["SSE-DONE-TERMINAL", "SSE-EVENT-MATCHES-TYPE"],
+        )
+        assert renamed["events"] == 10 and renamed["violation_count"] == 11
+        assert all(
+            v["message"].startswith("[wire #1 POST /v1/responses -> 200, SSE]") for v in renamed["violations"]
+        )
+        assert {v["path"] for v in renamed["violations"] if v["rule"] == "SSE-EVENT-MATCHES-TYPE"} == {
+            f"$[{i}]" for i in range(10)
+        }
+        assert renamed["violations"][0]["line"] == 1
+    md = (pytester.path / "out" / "rep.md").read_text()
+    assert "**openresponses / wire-renamed** (FAILED): SSE-DONE-TERMINAL, SSE-EVENT-MATCHES-TYPE" in md
+    assert (
+        "`SSE-EVENT-MATCHES-TYPE` at `$[0]`: [wire #1 POST /v1/responses -> 200, SSE] `event: message`" in md
+    )
+    html = (pytester.path / "out" / "rep.html").read_text()
+    assert "<code>SSE-DONE-TERMINAL</code> (error) at <code>$[10]</code>" in html
+    assert "SSE-EVENT-MATCHES-TYPE" in replayed.stdout.str()
+    # Only what the case used is judged: an interaction it never played (another prompt,
+    # a broken reply) stays out of its verdict.
+    cassette = pytester.path / "cassettes" / "openresponses" / "wire-good.yaml"
+    data = yaml.safe_load(cassette.read_text())
+    unused = json.loads(json.dumps(data["interactions"][0]))
+    unused["request"]["body"] = unused["request"]["body"].replace('"good"', '"never sent"')
+    unused["response"]["body"]["string"] = "data: {}\n\n"
+    data["interactions"].append(unused)
+    cassette.write_text(yaml.safe_dump(data))
+    again = run(pytester, "--provider=openresponses", "-k", "good", "--conformance-report=rep3")
+    again.assert_outcomes(passed=1)
+    assert report_results(pytester.path / "rep3.json")[("openresponses", "wire-good")]["wire_exchanges"] == 1
+
+
+def test_a_stream_the_library_refuses_is_judged_whole_on_the_wire(pytester):
+    pytester.makepyfile(test_wire=WIRE_SUITE)
+    with LoopbackServer(wire_reply) as server:
+        run(
+            pytester,
+            "--provider=openresponses",
+            f"--api-base=openresponses={server.url}/v1",
+            "--record",
+            "-k",
+            "refused",
+        )
+    result = run(pytester, "--provider=openresponses", "-k", "refused", "--conformance-report=rep")
+    result.assert_outcomes(failed=1)
+    row = report_results(pytester.path / "rep.json")[("openresponses", "wire-refused")]
+    assert row["events"] == 0 and row["wire_events"] == 11  # the library typed nothing
+    rules, wire = rules_and_wire(row)
+    # Event #0 is refused by anyllm and by the schema; event #5's name is wrong, which only
+    # the wire shows (anyllm never got that far). The stream did end with response.completed
+    # and [DONE]: the library's empty view must not be reported as a missing terminal event.
+    assert wire == ["SCHEMA-EVENT", "SSE-EVENT-MATCHES-TYPE"]
+    assert rules == ["CASE-TERMINAL", "SCHEMA-EVENT", "SSE-EVENT-MATCHES-TYPE"]
+    paths = {(v["rule"], v["path"]) for v in row["violations"]}
+    assert ("SCHEMA-EVENT", "$[0]") in paths and ("SSE-EVENT-MATCHES-TYPE", "$[5]") in paths
+
+
+def test_an_expected_error_is_judged_by_the_error_rules_once(pytester):
+    pytester.makepyfile(test_wire=WIRE_SUITE)
+    with LoopbackServer(wire_reply) as server:
+        run(
+            pytester,
+            "--provider=openresponses",
+            f"--api-base=openresponses={server.url}/v1",
+            "--record",
+            "-k",
+            "error",
+        )
+    result = run(pytester, "--provider=openresponses", "-k", "error", "--conformance-report=rep")
+    result.assert_outcomes(passed=1, failed=1)
+    rows = report_results(pytester.path / "rep.json")
+    ok, bad = rows[("openresponses", "wire-error-ok")], rows[("openresponses", "wire-error-bad-body")]
+    # A 404 the case asked for is no violation, and neither is the request it refused.
+    assert ok["verdict"] == "passed" and ok["wire_exchanges"] == 1 and ok["violation_count"] == 0
+    # The error body without `message`: the typed view (the exception's body) and the wire
+    # find the same problem at the same path; it is counted once.
+    assert bad["rules"] == ["SCHEMA-ERROR"]
+    assert [(v["rule"], v["path"]) for v in bad["violations"]] == [("SCHEMA-ERROR", "$.error")]

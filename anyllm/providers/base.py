@@ -26,8 +26,8 @@ class ClientConfig:
 
     metadata: ProviderMetadata
     base_url: str
-    api_key: str | None
-    client_args: Mapping[str, Any] = field(default_factory=dict)
+    api_key: str | None = field(repr=False)  # never in a repr, a log line or a traceback
+    client_args: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def timeout(self) -> float:

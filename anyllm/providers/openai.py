@@ -3,6 +3,12 @@
 The SDK is the reference client for these servers, so its types come back unchanged
 (``openai.types.responses.Response`` and its stream events). It is imported only when an
 OpenAI-protocol provider is first used (``import openai`` alone costs about 0.3 s).
+
+Where the SDK's own behaviour would break this library's guarantees, it is corrected
+here: its retries skip 408/409 (only 429 and 5xx are retried, as everywhere else), a
+stream that ends without a terminal event or carries undecodable JSON raises
+StreamError instead of ending silently or leaking ``json.JSONDecodeError``, and
+api-key providers (Azure) send the key once, in ``api-key``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,29 @@ if TYPE_CHECKING:
 __all__ = ["OpenAIBackend"]
 
 
+_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+@functools.cache
+def _client_classes() -> tuple[type[openai.OpenAI], type[openai.AsyncOpenAI]]:
+    """The SDK clients with one change: a 408 or 409 is a 4xx like the others, not retried."""
+    import httpx2
+    import openai
+
+    def should_retry(response: httpx2.Response) -> bool:
+        return response.status_code not in (408, 409)
+
+    class Client(openai.OpenAI):
+        def _should_retry(self, response: httpx2.Response) -> bool:
+            return should_retry(response) and super()._should_retry(response)
+
+    class AsyncClient(openai.AsyncOpenAI):
+        def _should_retry(self, response: httpx2.Response) -> bool:
+            return should_retry(response) and super()._should_retry(response)
+
+    return Client, AsyncClient
+
+
 @functools.cache
 def _sdk_parameters() -> frozenset[str]:
     """Keyword names the SDK's ``responses.create`` takes; the rest travel in extra_body."""
@@ -48,7 +77,31 @@ def _map_error(exc: Exception, provider: str) -> AnyLLMError:
     if isinstance(exc, openai.APIError):
         # Raised by the SDK for an ``error`` event inside a stream.
         return StreamError(exc.message, provider=provider, code=getattr(exc, "code", None), body=exc.body)
+    if isinstance(exc, ValueError):
+        return ProviderError(f"{provider} sent a body that is not valid JSON: {exc}", provider=provider)
     return ProviderError(f"{provider}: {exc}", provider=provider)
+
+
+def _stream_failure(exc: Exception, provider: str) -> AnyLLMError:
+    """What went wrong inside an open stream, typed as on every other path: a stall is a
+    timeout, any other break of the connection or the data a StreamError."""
+    import httpx2
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        return ProviderTimeoutError(f"{provider} stalled mid-stream past the timeout", provider=provider)
+    if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIConnectionError):
+        return _map_error(exc, provider)
+    if isinstance(exc, ValueError):
+        return StreamError(f"{provider} sent a stream event that is not valid JSON: {exc}", provider=provider)
+    return StreamError(f"{provider}'s stream broke: {exc or type(exc).__name__}", provider=provider)
+
+
+def _missing_terminal(provider: str) -> StreamError:
+    return StreamError(
+        f"{provider}'s stream ended without response.completed, response.incomplete or response.failed",
+        provider=provider,
+    )
 
 
 class OpenAIBackend(Backend):
@@ -60,10 +113,13 @@ class OpenAIBackend(Backend):
         self._aclient: openai.AsyncOpenAI | None = None
 
     def _client_kwargs(self) -> dict[str, Any]:
+        import openai
+
         args = dict(self.config.client_args)
-        headers = dict(args.pop("default_headers", None) or args.pop("headers", None) or {})
+        headers: dict[str, Any] = dict(args.pop("default_headers", None) or args.pop("headers", None) or {})
         if self.config.metadata.auth == "api-key" and self.config.api_key:
             headers["api-key"] = self.config.api_key
+            headers["Authorization"] = openai.Omit()  # the key travels once, in api-key
         kwargs: dict[str, Any] = {
             "api_key": self.config.api_key or "unused",
             "base_url": self.config.base_url,
@@ -74,6 +130,7 @@ class OpenAIBackend(Backend):
         args.pop("timeout", None)
         args.pop("transport", None)
         args.pop("async_transport", None)
+        args.pop("response_store", None)
         kwargs.update(args)
         return kwargs
 
@@ -82,7 +139,12 @@ class OpenAIBackend(Backend):
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(**self._client_kwargs())
+            from anyllm.providers.http import shared_ssl_context
+
+            client_class, _ = _client_classes()
+            kwargs = self._client_kwargs()
+            kwargs.setdefault("http_client", openai.DefaultHttpxClient(verify=shared_ssl_context()))
+            self._client = client_class(**kwargs)
         return self._client
 
     @property
@@ -90,7 +152,12 @@ class OpenAIBackend(Backend):
         if self._aclient is None:
             import openai
 
-            self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
+            from anyllm.providers.http import shared_ssl_context
+
+            _, client_class = _client_classes()
+            kwargs = self._client_kwargs()
+            kwargs.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=shared_ssl_context()))
+            self._aclient = client_class(**kwargs)
         return self._aclient
 
     @staticmethod
@@ -107,7 +174,7 @@ class OpenAIBackend(Backend):
 
         try:
             return self.client.responses.create(**self._split(body))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
 
     async def acreate(self, body: dict[str, Any]) -> Any:
@@ -115,7 +182,7 @@ class OpenAIBackend(Backend):
 
         try:
             return await self.aclient.responses.create(**self._split(body))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
 
     def stream(self, body: dict[str, Any]) -> Iterator[Any]:
@@ -123,39 +190,50 @@ class OpenAIBackend(Backend):
 
         try:
             sdk_stream = self.client.responses.create(stream=True, **self._split(body))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
         return self._iterate(sdk_stream)
 
     def _iterate(self, sdk_stream: Any) -> Iterator[Any]:
+        import httpx2
         import openai
 
+        ended = False
         try:
-            yield from sdk_stream
-        except openai.OpenAIError as exc:
-            raise _map_error(exc, self.provider) from exc
+            for event in sdk_stream:
+                ended = ended or getattr(event, "type", None) in _TERMINAL
+                yield event
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            raise _stream_failure(exc, self.provider) from exc
         finally:
             sdk_stream.close()
+        if not ended:
+            raise _missing_terminal(self.provider)
 
     async def astream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
         import openai
 
         try:
             sdk_stream = await self.aclient.responses.create(stream=True, **self._split(body))
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
         return self._aiterate(sdk_stream)
 
     async def _aiterate(self, sdk_stream: Any) -> AsyncIterator[Any]:
+        import httpx2
         import openai
 
+        ended = False
         try:
             async for event in sdk_stream:
+                ended = ended or getattr(event, "type", None) in _TERMINAL
                 yield event
-        except openai.OpenAIError as exc:
-            raise _map_error(exc, self.provider) from exc
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            raise _stream_failure(exc, self.provider) from exc
         finally:
             await sdk_stream.close()
+        if not ended:
+            raise _missing_terminal(self.provider)
 
     def close(self) -> None:
         if self._client is not None:

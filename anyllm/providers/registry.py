@@ -65,6 +65,7 @@ class ProviderMetadata:
     key_required: bool = True
     tools: bool = True
     json_schema: bool = True
+    json_object: bool = True  # text.format json_object: an OpenAI extension, not in the spec's request
     image_input: bool = True
     file_input: bool = False
     reasoning: bool = False
@@ -100,7 +101,7 @@ def _native_openresponses(
         api_key_env=key,
         docs_url=docs,
         native_responses=True,
-        **{"native_previous_response_id": True, **kw},  # type: ignore[arg-type]
+        **{"native_previous_response_id": True, "json_object": False, **kw},  # type: ignore[arg-type]
     )
 
 
@@ -222,6 +223,7 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         auth="x-api-key",
         file_input=True,
         reasoning=True,
+        json_object=False,
     ),
     ProviderMetadata(
         name="gemini",
@@ -258,6 +260,7 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         "PERPLEXITY_API_KEY",
         "https://docs.perplexity.ai/api-reference",
         tools=False,
+        json_object=False,
     ),
     _chat(
         "openai_compatible",

@@ -26,10 +26,13 @@ __all__ = [
     "missing_capabilities",
 ]
 
-Capability = Literal["tools", "json_schema", "image_input", "file_input", "reasoning", "streaming"]
+Capability = Literal[
+    "tools", "json_schema", "json_object", "image_input", "file_input", "reasoning", "streaming"
+]
 CAPABILITIES: tuple[Capability, ...] = (
     "tools",
     "json_schema",
+    "json_object",
     "image_input",
     "file_input",
     "reasoning",

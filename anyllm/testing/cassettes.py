@@ -537,7 +537,7 @@ def _handle_sync(cassette: AnyllmCassette, transport: Any, request: httpx2.Reque
     finally:
         response.stream.close()  # type: ignore[union-attr]
     recorded = _serialize_response(response, content)
-    cassette.append(vreq, recorded)
+    cassette.record(vreq, recorded)
     return _replayed_response(recorded)
 
 
@@ -556,7 +556,7 @@ async def _handle_async(cassette: AnyllmCassette, transport: Any, request: httpx
     finally:
         await response.stream.aclose()
     recorded = _serialize_response(response, content)
-    cassette.append(vreq, recorded)
+    cassette.record(vreq, recorded)
     return _replayed_response(recorded)
 
 
@@ -633,12 +633,41 @@ class CassetteSettings:
 
 
 class AnyllmCassette(Cassette):  # type: ignore[misc]
-    """vcrpy's Cassette, stamped with provenance whenever it records something."""
+    """vcrpy's Cassette, stamped with provenance whenever it records something, and keeping
+    the order in which this session used its interactions (played or recorded), so the
+    harness can judge exactly the bytes a case exchanged."""
 
     bounds: RecordBounds = RecordBounds()
     provenance: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance
     _metadata: dict[str, Any]
     _loaded_count: int
+    data: list[tuple[VcrRequest, dict[str, Any]]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._used: list[int] = []
+        self._used_lock = threading.Lock()
+
+    def play_response(self, request: VcrRequest) -> dict[str, Any]:
+        with self._used_lock:
+            before = dict(self.play_counts)
+            response: dict[str, Any] = super().play_response(request)
+            self._used.extend(i for i, n in self.play_counts.items() if n != before.get(i, 0))
+        return response
+
+    def record(self, request: VcrRequest, response: dict[str, Any]) -> None:
+        """Append an interaction recorded now (``append`` is also how vcrpy loads a file)."""
+        with self._used_lock:
+            count = len(self.data)
+            self.append(request, response)
+            if len(self.data) > count:
+                self._used.append(count)
+
+    def used_interactions(self) -> list[tuple[VcrRequest, dict[str, Any]]]:
+        """The (request, response) pairs this session played or recorded, in the order it
+        used them: what the case really sent and received (stored form: scrubbed, decoded)."""
+        with self._used_lock:
+            return [self.data[i] for i in self._used]
 
     def append(self, request: VcrRequest, response: dict[str, Any]) -> None:
         super().append(request, response)

@@ -4,32 +4,51 @@ collector of violations that becomes the case's verdict.
 Every response and every streamed event a case receives goes through the validator
 (:mod:`anyllm.testing.validate`); the case's own expectations (``expect``) become
 violations too, under ``CASE-*`` rule ids, so baselines and reports treat both alike.
+
+For providers that speak Responses natively (:data:`NATIVE_PROTOCOLS`) the wire itself is
+judged as well (:meth:`CaseValidator.check_wire`): the request bodies sent and the raw
+replies, SSE framing included, from the cassette. The typed view cannot see framing
+(``event:`` names, ``[DONE]``, ``id:``, Content-Type) nor anything after an event the
+library refused, and a server is answerable for every byte it sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from anyllm.errors import AnyLLMError
 from anyllm.providers.registry import ProviderMetadata
 from anyllm.testing.rules import Profile
-from anyllm.testing.validate import StreamValidator, Violation, validate_response
+from anyllm.testing.validate import (
+    StreamValidator,
+    Violation,
+    validate_request,
+    validate_response,
+    validate_stream,
+)
 
 __all__ = [
+    "NATIVE_PROTOCOLS",
     "CaseValidator",
     "ConformanceClient",
     "StreamResult",
     "Target",
+    "WireExchange",
     "as_dict",
     "function_calls",
+    "judge_exchange",
     "output_text",
 ]
 
 CASE_SECTION = "conformance case"
+# Protocols whose wire is Responses itself: there the wire is what the spec judges.
+NATIVE_PROTOCOLS = frozenset({"openresponses", "openai"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,80 @@ def function_calls(response: Any) -> list[dict[str, Any]]:
     return [item for item in as_dict(response).get("output") or [] if item.get("type") == "function_call"]
 
 
+@dataclass(frozen=True)
+class WireExchange:
+    """One HTTP exchange as it crossed the wire (as the cassette holds it: secrets scrubbed,
+    compression undone, bytes otherwise untouched)."""
+
+    number: int  # 1-based, in the order the case made its requests
+    method: str
+    path: str
+    request_body: bytes | str
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes | str
+
+    @property
+    def creates_response(self) -> bool:
+        """``POST {api_base}/responses``: the one endpoint the cases exercise."""
+        return self.method.upper() == "POST" and self.path.rstrip("/").rsplit("/", 1)[-1] == "responses"
+
+    @property
+    def content_type(self) -> str:
+        """The reply's Content-Type; "" when the server sent none (which the rules flag)."""
+        return self.headers.get("content-type", "")
+
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.request_body)
+        except (ValueError, TypeError):
+            return None
+
+
+def _sse_events(body: bytes | str) -> int:
+    from anyllm.testing.sse import split_sse
+
+    return len(split_sse(body)[0])
+
+
+def judge_exchange(exchange: WireExchange, profile: Profile) -> tuple[list[Violation], int]:
+    """The violations of one wire exchange and the number of SSE events it carried.
+
+    A reply with status >= 400 is judged by the error-body rules only, and only when it is an
+    error body (``{"error": ...}``): whether an error was the right answer is the case's
+    call (``expect_error``), and a request the server refused may be bad on purpose.
+    Otherwise the request body is checked against CreateResponseBody, and the reply as a
+    whole SSE stream (when the request asked for one) or as a JSON ResponseResource, with
+    its Content-Type and the request it answers.
+    """
+    if not exchange.creates_response:
+        return [], 0
+    where = f"wire #{exchange.number} {exchange.method} {exchange.path} -> {exchange.status}"
+    request = exchange.request_json()
+    if exchange.status >= 400:
+        try:
+            body = json.loads(exchange.body)
+        except (ValueError, TypeError):
+            return [], 0
+        if not (isinstance(body, dict) and "error" in body):
+            return [], 0
+        found = validate_response(body, profile, content_type=exchange.content_type, status=exchange.status)
+        return _tagged(found, f"{where}, error body"), 0
+    out = _tagged(validate_request(exchange.request_body, profile), f"wire #{exchange.number} request")
+    if isinstance(request, dict) and request.get("stream") is True:
+        found = validate_stream(exchange.body, profile, request=request, content_type=exchange.content_type)
+        return out + _tagged(found, f"{where}, SSE"), _sse_events(exchange.body)
+    found = validate_response(
+        exchange.body, profile, request=request, content_type=exchange.content_type, status=exchange.status
+    )
+    return out + _tagged(found, where), 0
+
+
+def _tagged(violations: list[Violation], where: str) -> list[Violation]:
+    """Say which exchange a finding is about (the path stays a plain JSON path)."""
+    return [dataclasses.replace(v, message=f"[{where}] {v.message}") for v in violations]
+
+
 class CaseValidator:
     """Collects the violations of one case (validator findings and the case's own checks)."""
 
@@ -81,6 +174,10 @@ class CaseValidator:
         self.violations: list[Violation] = []
         self.responses = 0
         self.events = 0
+        # Set for native Responses providers: the plugin judges the wire after the case ran.
+        self.wire_judged = False
+        self.exchanges = 0
+        self.wire_events = 0
         self._open: list[StreamValidator] = []
 
     def check_response(self, obj: Any, *, request: Any = None, status: int | None = None) -> list[Violation]:
@@ -110,6 +207,38 @@ class CaseValidator:
         """The case closed the stream early on purpose: end-of-stream rules do not apply."""
         if validator in self._open:
             self._open.remove(validator)
+
+    def check_wire(self, exchanges: Iterable[WireExchange]) -> list[Violation]:
+        """Judge the exchanges the case made, on the wire; add and return what is new.
+
+        A wire finding with the same (rule, path) as one already collected from the typed
+        view is the same problem seen twice and is not added again (counted as a multiset,
+        so a case with two broken replies keeps both).
+        """
+        seen = Counter((v.rule, v.path) for v in self.violations)
+        added: list[Violation] = []
+        for exchange in exchanges:
+            found, events = judge_exchange(exchange, self.profile)
+            if exchange.creates_response:
+                self.exchanges += 1
+                self.wire_events += events
+            for violation in found:
+                key = (violation.rule, violation.path)
+                if seen[key] > 0:
+                    seen[key] -= 1
+                else:
+                    added.append(violation)
+        self.violations.extend(added)
+        return added
+
+    def end_stream(self, validator: StreamValidator, error: AnyLLMError | None) -> None:
+        """A consumed stream ended. When the library gave up on it (``error``) and the wire is
+        judged, the library's truncated view says nothing about how the server ended the
+        stream (the wire does): its end-of-stream rules are not run."""
+        if error is not None and self.wire_judged:
+            self.abandon(validator)
+        else:
+            self.finish(validator)
 
     def expect(self, condition: object, rule: str, message: str, path: str = "$") -> bool:
         """A case's own check; a failure is a violation ``rule`` (``CASE-*``), not an exception,
@@ -228,7 +357,7 @@ class ConformanceClient:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc
-        self.validator.finish(validator)
+        self.validator.end_stream(validator, result.error)
         return result
 
     async def astream(self, input_data: Any, **params: Any) -> StreamResult:
@@ -244,7 +373,7 @@ class ConformanceClient:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc
-        self.validator.finish(validator)
+        self.validator.end_stream(validator, result.error)
         return result
 
     def stream_prefix(self, input_data: Any, count: int, **params: Any) -> StreamResult:

@@ -10,6 +10,11 @@ provider's reviewed baseline), unsupported (the provider's declared capabilities
 feature, or the library refuses a parameter the provider cannot express) and not recorded
 (no cassette and no live access). Unsupported and not-recorded cases are pytest skips whose
 reason says so, and every verdict is in the matrix and the report: never a silent skip.
+
+For native Responses providers (protocol ``openresponses`` or ``openai``) the case's
+exchanges are judged on the wire as well, after the test body ran and before the verdict:
+every request body and every reply (JSON or raw SSE, with its status and Content-Type) the
+case played or recorded, including what the library refused to type.
 """
 
 from __future__ import annotations
@@ -40,13 +45,15 @@ from anyllm.testing.cassettes import (
     load_provenance,
     use_cassette,
 )
-from anyllm.testing.harness import CaseValidator, ConformanceClient, Target
+from anyllm.testing.harness import NATIVE_PROTOCOLS, CaseValidator, ConformanceClient, Target, WireExchange
+from anyllm.testing.validate import Violation
 
 __all__ = ["AnyllmSettings", "CaseContext", "load_baseline"]
 pytest_plugins = ["anyllm.testing.fuzz_plugin"]  # --fuzz and the Hypothesis profiles (issue 6)
 
 VERDICT_PROPERTY = "anyllm_verdict"
 REPLAY_API_KEY = "anyllm-replay-placeholder-key"
+REPORTED_VIOLATIONS = 50  # per case in the report (the count and the rule list are complete)
 # Rule ids the harness itself assigns; the last group is never covered by a baseline.
 UNBASELINABLE = frozenset({"CASSETTE-MISMATCH", "NETWORK-BLOCKED", "HARNESS-ERROR", "CASSETTE-SECRET"})
 
@@ -357,6 +364,7 @@ class CaseContext:
     stale_baseline: bool = False
     teardown_error: BaseException | None = None
     recorded: int = 0
+    live_cassette: Any = None  # the active AnyllmCassette while the case runs
     started: float = field(default_factory=time.perf_counter)
     duration: float = 0.0
 
@@ -380,7 +388,7 @@ class CaseContext:
             "stale_baseline": self.stale_baseline,
             "rules": self.rules,
             "reason": self.reason,
-            "violations": [v.to_dict() for v in violations[:50]],
+            "violations": [v.to_dict() for v in _sample(violations, REPORTED_VIOLATIONS)],
             "violation_count": len(violations),
             "warnings": sorted({v.rule for v in violations if v.severity != "error"}),
             "cassette": cassette if exists else None,
@@ -391,9 +399,30 @@ class CaseContext:
             "mode": "record" if self.recorded else "replay",
             "responses": self.validator.responses if self.validator else 0,
             "events": self.validator.events if self.validator else 0,
+            "wire_judged": bool(self.validator and self.validator.wire_judged),
+            "wire_exchanges": self.validator.exchanges if self.validator else 0,
+            "wire_events": self.validator.wire_events if self.validator else 0,
             "duration": round(self.duration, 4),
             "nodeid": nodeid,
         }
+
+
+def _sample(violations: list[Violation], limit: int) -> list[Violation]:
+    """At most ``limit`` violations, in order, with the first of every rule among them: a
+    stream with 60 broken deltas must not push its one framing problem out of the report."""
+    if len(violations) <= limit:
+        return violations
+    keep: set[int] = set()
+    rules: set[str] = set()
+    for index, v in enumerate(violations):
+        if v.rule not in rules:
+            rules.add(v.rule)
+            keep.add(index)
+    for index in range(len(violations)):
+        if len(keep) >= limit:
+            break
+        keep.add(index)
+    return [v for index, v in enumerate(violations) if index in keep]
 
 
 def _case_info(item: pytest.Item) -> CaseInfo:
@@ -502,7 +531,10 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
     else:
         explicit = settings.api_bases.get(anyllm_provider) or settings.api_bases.get("*")
         # Host and port are not matched on replay: a loopback placeholder with the recorded path.
-        api_base = explicit or "http://127.0.0.1:9" + str(provenance.get("api_base_path") or "/v1")
+        # "" is a recorded path too (a server serving /responses at its root): only a missing
+        # one falls back to /v1.
+        recorded_path = provenance.get("api_base_path")
+        api_base = explicit or "http://127.0.0.1:9" + ("/v1" if recorded_path is None else str(recorded_path))
         key = (os.environ.get(meta.api_key_env) if meta.api_key_env else None) or (
             REPLAY_API_KEY if meta.key_required else None
         )
@@ -511,6 +543,7 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
         profile = "openai" if meta.protocol == "openai" else "openresponses"
     ctx.target = Target(anyllm_provider, meta, model, api_base, key, live, profile)  # type: ignore[arg-type]
     ctx.validator = CaseValidator(ctx.target.profile, info.id)
+    ctx.validator.wire_judged = meta.protocol in NATIVE_PROTOCOLS
     return ctx
 
 
@@ -550,10 +583,12 @@ def vcr_cassette(
             if ctx.mode == "none":
                 stack.enter_context(block_network())
             cassette = stack.enter_context(use_cassette(ctx.cassette, settings))
+            ctx.live_cassette = cassette
             try:
                 yield cassette
             finally:
                 ctx.recorded = cassette.recorded_now
+                ctx.live_cassette = None
     except (SecretLeakError, RecordingLimitError) as exc:
         ctx.teardown_error = exc
         raise
@@ -604,6 +639,41 @@ def _rule_for(exc: BaseException) -> str:
     return "HARNESS-ERROR"
 
 
+def wire_exchanges(cassette: Any) -> list[WireExchange]:
+    """The interactions the case used, in order, as the harness's wire exchanges."""
+    out: list[WireExchange] = []
+    for number, (request, response) in enumerate(cassette.used_interactions(), start=1):
+        headers = {
+            str(name).lower(): ", ".join(str(v) for v in (values if isinstance(values, list) else [values]))
+            for name, values in (response.get("headers") or {}).items()
+        }
+        out.append(
+            WireExchange(
+                number=number,
+                method=str(request.method),
+                path=urllib.parse.urlsplit(str(request.uri)).path,
+                request_body=request.body or b"",
+                status=int(response["status"]["code"]),
+                headers=headers,
+                body=(response.get("body") or {}).get("string") or b"",
+            )
+        )
+    return out
+
+
+def _check_wire(ctx: CaseContext) -> None:
+    """Native providers: judge what crossed the wire (see the module docstring)."""
+    validator, cassette = ctx.validator, ctx.live_cassette
+    if validator is None or cassette is None or not validator.wire_judged:
+        return
+    try:
+        validator.check_wire(wire_exchanges(cassette))
+    except Exception as exc:  # a harness bug must show as one, not as a pytest internal error
+        validator.violations.append(
+            Violation("HARNESS-ERROR", "error", "$", f"wire validation failed: {exc!r}", "harness")
+        )
+
+
 def _judge(ctx: CaseContext, settings: AnyllmSettings, exc: BaseException | None) -> None:
     from anyllm.errors import UnsupportedParameterError
 
@@ -652,6 +722,7 @@ def pytest_runtest_makereport(
             ctx.verdict = ctx.verdict or "unsupported"
             ctx.reason = ctx.reason or str(exc)
             return report
+        _check_wire(ctx)
         _judge(ctx, settings, exc)
         if ctx.verdict == "unsupported":
             report.outcome = "skipped"
