@@ -15,8 +15,8 @@ import random
 import ssl
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import httpx2
 
@@ -33,6 +33,8 @@ from anyllm.providers.base import ClientConfig
 from anyllm.streaming import SSEDecoder, SSEEvent
 
 __all__ = ["HttpTransport", "auth_headers", "dumps", "shared_ssl_context"]
+
+_T = TypeVar("_T")
 
 # Rate limits and server failures only: a 4xx other than 429 will fail the same way again.
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
@@ -200,28 +202,79 @@ class HttpTransport:
                 request_id=response.headers.get("x-request-id"),
             ) from exc
 
+    # -- retries ---------------------------------------------------------------------------
+
+    def _retry_delay(self, error: AnyLLMError, attempt: int) -> float | None:
+        """Seconds to wait before another attempt, or None when the error is final."""
+        if attempt >= self.config.max_retries or not _retryable(error):
+            return None
+        return _backoff(attempt, error)
+
+    def _with_retries(self, once: Callable[[], _T]) -> _T:
+        attempt = 0
+        while True:
+            try:
+                return once()
+            except AnyLLMError as error:
+                delay = self._retry_delay(error, attempt)
+                if delay is None:
+                    raise
+                time.sleep(delay)
+                attempt += 1
+
+    async def _awith_retries(self, once: Callable[[], Awaitable[_T]]) -> _T:
+        attempt = 0
+        while True:
+            try:
+                return await once()
+            except AnyLLMError as error:
+                delay = self._retry_delay(error, attempt)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    def _send(self, path: str, content: bytes) -> httpx2.Response:
+        """One attempt: the reply with its headers read and its body not yet."""
+        request = self.client.build_request("POST", self.url(path), content=content)
+        try:
+            return self.client.send(request, stream=True)
+        except httpx2.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+
+    async def _asend(self, path: str, content: bytes) -> httpx2.Response:
+        request = self.aclient.build_request("POST", self.url(path), content=content)
+        try:
+            return await self.aclient.send(request, stream=True)
+        except httpx2.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+
     # -- JSON ------------------------------------------------------------------------------
 
     def post(self, path: str, body: Any) -> httpx2.Response:
         """POST a JSON body; the successful reply (body read), or a typed error."""
         content = dumps(body)
-        attempt = 0
-        while True:
-            try:
-                request = self.client.build_request("POST", self.url(path), content=content)
-                try:
-                    response = self.client.send(request, stream=True)
-                except httpx2.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
-                self._read(response)
-                if response.status_code >= 400:
-                    raise self._status_error(response)
-                return response
-            except AnyLLMError as error:
-                if attempt >= self.config.max_retries or not _retryable(error):
-                    raise
-                time.sleep(_backoff(attempt, error))
-                attempt += 1
+
+        def once() -> httpx2.Response:
+            response = self._send(path, content)
+            self._read(response)
+            if response.status_code >= 400:
+                raise self._status_error(response)
+            return response
+
+        return self._with_retries(once)
+
+    async def apost(self, path: str, body: Any) -> httpx2.Response:
+        content = dumps(body)
+
+        async def once() -> httpx2.Response:
+            response = await self._asend(path, content)
+            await self._aread(response)
+            if response.status_code >= 400:
+                raise self._status_error(response)
+            return response
+
+        return await self._awith_retries(once)
 
     def post_json(self, path: str, body: Any) -> Any:
         """POST a JSON body; the decoded JSON reply, or a typed error."""
@@ -230,27 +283,11 @@ class HttpTransport:
     async def apost_json(self, path: str, body: Any) -> Any:
         return self._decode_json(await self.apost(path, body))
 
-    async def apost(self, path: str, body: Any) -> httpx2.Response:
-        content = dumps(body)
-        attempt = 0
-        while True:
-            try:
-                request = self.aclient.build_request("POST", self.url(path), content=content)
-                try:
-                    response = await self.aclient.send(request, stream=True)
-                except httpx2.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
-                await self._aread(response)
-                if response.status_code >= 400:
-                    raise self._status_error(response)
-                return response
-            except AnyLLMError as error:
-                if attempt >= self.config.max_retries or not _retryable(error):
-                    raise
-                await asyncio.sleep(_backoff(attempt, error))
-                attempt += 1
-
     # -- SSE -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_stream(response: httpx2.Response) -> bool:
+        return response.status_code < 400 and "event-stream" in response.headers.get("content-type", "")
 
     def _check_stream_start(self, response: httpx2.Response, body: bytes) -> AnyLLMError:
         """The reply to a stream request was not a stream: say what it was."""
@@ -270,25 +307,26 @@ class HttpTransport:
     def open_sse(self, path: str, body: Any) -> Iterator[SSEEvent]:
         """POST now (errors raise here); iterate the returned events. Closing it closes the connection."""
         content = dumps(body)
-        attempt = 0
-        while True:
-            try:
-                request = self.client.build_request("POST", self.url(path), content=content)
-                try:
-                    response = self.client.send(request, stream=True)
-                except httpx2.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
-                if response.status_code >= 400 or "event-stream" not in response.headers.get(
-                    "content-type", ""
-                ):
-                    raw = self._read(response)
-                    raise self._check_stream_start(response, raw)
-                return self._events(response)
-            except AnyLLMError as error:
-                if attempt >= self.config.max_retries or not _retryable(error):
-                    raise
-                time.sleep(_backoff(attempt, error))
-                attempt += 1
+
+        def once() -> httpx2.Response:
+            response = self._send(path, content)
+            if not self._is_stream(response):
+                raise self._check_stream_start(response, self._read(response))
+            return response
+
+        return self._events(self._with_retries(once))
+
+    async def aopen_sse(self, path: str, body: Any) -> AsyncIterator[SSEEvent]:
+        """Async ``open_sse``: awaiting it sends the request; iterate the result."""
+        content = dumps(body)
+
+        async def once() -> httpx2.Response:
+            response = await self._asend(path, content)
+            if not self._is_stream(response):
+                raise self._check_stream_start(response, await self._aread(response))
+            return response
+
+        return self._aevents(await self._awith_retries(once))
 
     def _events(self, response: httpx2.Response) -> Iterator[SSEEvent]:
         try:
@@ -309,29 +347,6 @@ class HttpTransport:
             yield from decoder.flush()
         finally:
             response.close()
-
-    async def aopen_sse(self, path: str, body: Any) -> AsyncIterator[SSEEvent]:
-        """Async ``open_sse``: awaiting it sends the request; iterate the result."""
-        content = dumps(body)
-        attempt = 0
-        while True:
-            try:
-                request = self.aclient.build_request("POST", self.url(path), content=content)
-                try:
-                    response = await self.aclient.send(request, stream=True)
-                except httpx2.HTTPError as exc:
-                    raise self._transport_error(exc) from exc
-                if response.status_code >= 400 or "event-stream" not in response.headers.get(
-                    "content-type", ""
-                ):
-                    raw = await self._aread(response)
-                    raise self._check_stream_start(response, raw)
-                return self._aevents(response)
-            except AnyLLMError as error:
-                if attempt >= self.config.max_retries or not _retryable(error):
-                    raise
-                await asyncio.sleep(_backoff(attempt, error))
-                attempt += 1
 
     async def _aevents(self, response: httpx2.Response) -> AsyncIterator[SSEEvent]:
         try:
