@@ -113,13 +113,10 @@ class OpenAIBackend(Backend):
         self._aclient: openai.AsyncOpenAI | None = None
 
     def _client_kwargs(self) -> dict[str, Any]:
-        import openai
-
         args = dict(self.config.client_args)
         headers: dict[str, Any] = dict(args.pop("default_headers", None) or args.pop("headers", None) or {})
         if self.config.metadata.auth == "api-key" and self.config.api_key:
             headers["api-key"] = self.config.api_key
-            headers["Authorization"] = openai.Omit()  # the key travels once, in api-key
         kwargs: dict[str, Any] = {
             "api_key": self.config.api_key or "unused",
             "base_url": self.config.base_url,
@@ -160,13 +157,18 @@ class OpenAIBackend(Backend):
             self._aclient = client_class(**kwargs)
         return self._aclient
 
-    @staticmethod
-    def _split(body: dict[str, Any]) -> dict[str, Any]:
+    def _split(self, body: dict[str, Any]) -> dict[str, Any]:
+        import openai
+
         known = _sdk_parameters()
         kwargs = {k: v for k, v in body.items() if k in known}
         extra = {k: v for k, v in body.items() if k not in known}
         if extra:
             kwargs["extra_body"] = extra
+        if self.config.metadata.auth == "api-key":
+            # The key travels once, in api-key: the SDK would add it as a bearer token too,
+            # and it accepts that header's removal only per request.
+            kwargs["extra_headers"] = {"Authorization": openai.Omit()}
         return kwargs
 
     def create(self, body: dict[str, Any]) -> Any:

@@ -12,7 +12,10 @@ that
 * records under a bound (bytes and seconds), raising :class:`RecordingLimitError` rather
   than hanging;
 * scrubs secrets before anything is stored, and refuses to write a cassette that still
-  holds the value of any provider key variable (:class:`SecretLeakError`);
+  holds the value of any provider key variable (:class:`SecretLeakError`), or to replay
+  one that holds it (:class:`CassetteSecretError`);
+* refuses a cassette it cannot read (:class:`CassetteCorruptError`, naming the file and
+  the line) and leaves it as it is: only record mode ``rewrite`` replaces it;
 * writes cassettes atomically (temporary file + ``os.replace``), so parallel recorders
   and interrupted runs never leave half a file;
 * matches requests on method, path, query (minus ``key=``) and normalized JSON body, not
@@ -25,6 +28,7 @@ import base64
 import contextlib
 import contextvars
 import datetime as _dt
+import functools
 import hashlib
 import ipaddress
 import json
@@ -45,7 +49,7 @@ import yaml
 from vcr.cassette import Cassette, CassetteContextDecorator
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.patch import PATCHER_NAMES
-from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
+from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request as VcrRequest
 
 __all__ = [
@@ -55,6 +59,8 @@ __all__ = [
     "SPEC_VERSION",
     "AnyllmCassette",
     "AtomicPersister",
+    "CassetteCorruptError",
+    "CassetteSecretError",
     "CassetteSettings",
     "NetworkBlockedError",
     "RecordingLimitError",
@@ -64,8 +70,10 @@ __all__ = [
     "cassette_sha256",
     "json_body_matcher",
     "load_provenance",
+    "load_yaml",
     "provider_secrets",
     "replay_chunks",
+    "secret_forms",
     "use_cassette",
 ]
 
@@ -85,6 +93,15 @@ VOLATILE_BODY_FIELDS = frozenset({"user", "safety_identifier", "prompt_cache_key
 
 class SecretLeakError(RuntimeError):
     """A cassette would have held a secret: it was not written."""
+
+
+class CassetteSecretError(SecretLeakError):
+    """A cassette on disk holds the value of a live key: it is not replayed (nor changed)."""
+
+
+class CassetteCorruptError(RuntimeError):
+    """A cassette file that is not a readable vcrpy cassette. It is left as it is: taking it
+    for a missing one would go live and overwrite it."""
 
 
 class RecordingLimitError(RuntimeError):
@@ -134,7 +151,7 @@ def provider_secrets(extra: Iterable[str | None] = ()) -> Secrets:
     return found
 
 
-def _secret_forms(value: str) -> list[str]:
+def secret_forms(value: str) -> list[str]:
     """The ways a key can appear in a serialized cassette: as is, URL-quoted, and base64 at
     each of the three byte alignments it can have inside a longer encoded body."""
     raw = value.encode("utf-8")
@@ -202,15 +219,23 @@ def scrub_response(response: dict[str, Any], secrets: Sequence[str]) -> dict[str
     return response
 
 
+def secret_found(text: str, secrets: Mapping[str, str]) -> str | None:
+    """The name of the first variable whose value is in text in any form (raw, URL-quoted,
+    base64), or None. Never the value."""
+    for name, value in secrets.items():
+        if any(form in text for form in secret_forms(value)):
+            return name
+    return None
+
+
 def check_no_secrets(text: str, secrets: Mapping[str, str], where: str) -> None:
     """Raise SecretLeakError naming the variable (never the value) if any form of a secret is in text."""
-    for name, value in secrets.items():
-        for form in _secret_forms(value):
-            if form in text:
-                raise SecretLeakError(
-                    f"refusing to write cassette {where}: it still contains the value of {name} "
-                    "after scrubbing (possibly encoded); nothing was written"
-                )
+    name = secret_found(text, secrets)
+    if name is not None:
+        raise SecretLeakError(
+            f"refusing to write cassette {where}: it still contains the value of {name} "
+            "after scrubbing (possibly encoded); nothing was written"
+        )
 
 
 # -- serialization ----------------------------------------------------------------------------
@@ -229,6 +254,15 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
+# libYAML's safe loader when PyYAML was built with it (several times faster), else the
+# pure-Python one: cassettes are untrusted input either way, never the full loader.
+SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=SAFE_LOADER)
+
+
 class YamlSerializer:
     """vcrpy's cassette layout, readable YAML, safe loading."""
 
@@ -238,9 +272,53 @@ class YamlSerializer:
 
     @staticmethod
     def deserialize(cassette_string: str) -> Any:
-        from vcr.serializers import yamlserializer
+        return load_yaml(cassette_string)
 
-        return yamlserializer.deserialize(cassette_string)
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """The problem and its line and column from a PyYAML error (not its "<unicode string>")."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+    def where(mark: Any) -> str:
+        return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+    problem = f"{exc.problem or type(exc).__name__}{where(exc.problem_mark)}"
+    return f"{exc.context}{where(exc.context_mark)}: {problem}" if exc.context else problem
+
+
+def read_cassette(path: Path, secrets: Mapping[str, str]) -> Any:
+    """The vcrpy tuple (requests, responses[, metadata]) of a cassette file, refusing one that
+    holds a live key (CassetteSecretError) or that cannot be read (CassetteCorruptError).
+    A missing file is vcrpy's CassetteNotFoundError."""
+    from vcr.serialize import deserialize
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CassetteNotFoundError() from None
+    fix = "it was left as it is; fix it, delete it, or re-record it with --record-mode=rewrite"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteCorruptError(f"cassette {path} is not UTF-8 text (byte {exc.start}); {fix}") from None
+    name = secret_found(text, secrets)
+    if name is not None:
+        raise CassetteSecretError(
+            f"cassette {path} holds the value of {name} (possibly encoded): refusing to replay it; "
+            "remove the key from the file (or re-record it with --record-mode=rewrite), and "
+            f"revoke the key if the file was ever shared"
+        )
+    if not text.strip():
+        raise CassetteCorruptError(f"cassette {path} is empty; {fix}")
+    try:
+        return deserialize(text, YamlSerializer())
+    except yaml.YAMLError as exc:
+        raise CassetteCorruptError(f"cassette {path} is not valid YAML: {_yaml_problem(exc)}; {fix}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise CassetteCorruptError(
+            f"cassette {path} is not a vcrpy cassette ({type(exc).__name__}: {exc}); {fix}"
+        ) from exc
 
 
 class AtomicPersister:
@@ -255,9 +333,10 @@ class AtomicPersister:
         self.fresh = fresh
 
     def load_cassette(self, cassette_path: str | Path, serializer: Any) -> Any:
+        """See :func:`read_cassette` (``serializer`` is always this module's YAML)."""
         if self.fresh:
             raise CassetteNotFoundError()
-        return FilesystemPersister.load_cassette(cassette_path, serializer)
+        return read_cassette(Path(cassette_path), self.secrets)
 
     def save_cassette(
         self, cassette_path: str | Path, cassette_dict: dict[str, Any], serializer: Any
@@ -628,7 +707,7 @@ class CassetteSettings:
 
     record_mode: str = "none"
     provenance: dict[str, Any] = field(default_factory=dict)
-    extra_secrets: tuple[str, ...] = ()
+    extra_secrets: tuple[str, ...] = field(default=(), repr=False)  # key values: never printed
     bounds: RecordBounds = field(default_factory=RecordBounds)
 
 
@@ -757,10 +836,23 @@ def use_cassette(path: str | Path, settings: CassetteSettings | None = None) -> 
 
 
 def load_provenance(path: str | Path) -> dict[str, Any]:
-    """The metadata block of a cassette file ({} if absent or unreadable)."""
+    """The metadata block of a cassette file ({} if absent or unreadable).
+
+    Read twice per case (to resolve the model, then for the report): cached per file
+    version (path, inode, mtime, size; a rewrite is a new inode), so a replayed matrix
+    parses each cassette's YAML once for this."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        stat = os.stat(path)
+    except OSError:
+        return {}
+    return dict(_provenance(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=1024)
+def _provenance(path: str, inode: int, mtime_ns: int, size: int) -> dict[str, Any]:
+    try:
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
     meta = data.get("metadata") if isinstance(data, dict) else None
     return dict(meta) if isinstance(meta, dict) else {}

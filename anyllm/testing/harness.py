@@ -59,7 +59,8 @@ class Target:
     metadata: ProviderMetadata
     model: str
     api_base: str
-    api_key: str | None
+    # Hidden from repr: pytest prints a failing case's arguments, and a Target is one of them.
+    api_key: str | None = field(repr=False)
     live: bool
     profile: Profile
 

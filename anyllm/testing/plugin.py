@@ -15,12 +15,19 @@ For native Responses providers (protocol ``openresponses`` or ``openai``) the ca
 exchanges are judged on the wire as well, after the test body ran and before the verdict:
 every request body and every reply (JSON or raw SSE, with its status and Content-Type) the
 case played or recorded, including what the library refused to type.
+
+Cassettes are untrusted input: one that cannot be read fails its case with CASSETTE-CORRUPT,
+one holding the value of a live key with CASSETTE-SECRET (naming the file and the variable),
+and neither is changed (only ``--record-mode=rewrite`` replaces a file). From session start,
+log records are scrubbed of key values and ``key=`` query values (:mod:`anyllm.testing.log_scrub`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import logging
 import os
 import socket
 import time
@@ -28,13 +35,15 @@ import urllib.parse
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from anyllm.testing.cases import CASES, DEFAULT_MODELS, CaseInfo, missing_capabilities
 from anyllm.testing.cassettes import (
     RECORD_MODES,
+    CassetteCorruptError,
+    CassetteSecretError,
     CassetteSettings,
     NetworkBlockedError,
     RecordBounds,
@@ -43,9 +52,11 @@ from anyllm.testing.cassettes import (
     block_network,
     cassette_sha256,
     load_provenance,
+    load_yaml,
     use_cassette,
 )
 from anyllm.testing.harness import NATIVE_PROTOCOLS, CaseValidator, ConformanceClient, Target, WireExchange
+from anyllm.testing.log_scrub import Installed
 from anyllm.testing.validate import Violation
 
 __all__ = ["AnyllmSettings", "CaseContext", "load_baseline"]
@@ -55,7 +66,9 @@ VERDICT_PROPERTY = "anyllm_verdict"
 REPLAY_API_KEY = "anyllm-replay-placeholder-key"
 REPORTED_VIOLATIONS = 50  # per case in the report (the count and the rule list are complete)
 # Rule ids the harness itself assigns; the last group is never covered by a baseline.
-UNBASELINABLE = frozenset({"CASSETTE-MISMATCH", "NETWORK-BLOCKED", "HARNESS-ERROR", "CASSETTE-SECRET"})
+UNBASELINABLE = frozenset(
+    {"CASSETTE-MISMATCH", "NETWORK-BLOCKED", "HARNESS-ERROR", "CASSETTE-SECRET", "CASSETTE-CORRUPT"}
+)
 
 
 # -- options --------------------------------------------------------------------------------
@@ -245,6 +258,7 @@ class AnyllmSettings:
 SETTINGS_KEY = pytest.StashKey[AnyllmSettings]()
 STATE_KEY = pytest.StashKey["SessionState"]()
 CONTEXT_KEY = pytest.StashKey["CaseContext"]()
+LOG_SCRUB_KEY = pytest.StashKey[Installed]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -258,7 +272,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_VerdictCollector(state), f"anyllm-verdicts-{id(config)}")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Keys out of log records from here on (see :mod:`anyllm.testing.log_scrub`): on the
+    request loggers, the root logger's handlers and the handlers pytest's logging plugin
+    captures, reports and prints with (they exist once configure is over)."""
+    from anyllm.testing.log_scrub import install
+
+    logging_plugin = session.config.pluginmanager.get_plugin("logging-plugin")
+    handlers = [
+        handler
+        for name in ("caplog_handler", "report_handler", "log_cli_handler", "log_file_handler")
+        if isinstance(handler := getattr(logging_plugin, name, None), logging.Handler)
+    ]
+    session.config.stash[LOG_SCRUB_KEY] = install(handlers)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    installed = config.stash.get(LOG_SCRUB_KEY, None)
+    if installed is not None:
+        installed.remove()
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.stop()
@@ -318,13 +350,32 @@ def _is_loopback_url(url: str) -> bool:
 
 def load_baseline(directory: Path, provider: str) -> dict[str, dict[str, Any]]:
     """``<dir>/<provider>.yaml``: ``cases: {case id: {rules: [...], reason: ...}}``.
-    Every entry must give its reason: a baseline is a reviewed decision, not a mute button."""
-    import yaml
+    Every entry must give its reason: a baseline is a reviewed decision, not a mute button.
 
+    Read once per file version (path, inode, mtime, size; it is consulted for every case),
+    handed out as a copy."""
     path = directory / f"{provider}.yaml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    cached = _read_baseline(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return {case: {"rules": list(e["rules"]), "reason": e["reason"]} for case, e in cached.items()}
+
+
+@functools.cache
+def _read_baseline(name: str, inode: int, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
+    import yaml
+
+    path = Path(name)
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise pytest.UsageError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise pytest.UsageError(f"{path}: a baseline is a mapping with a 'cases' key")
     cases = data.get("cases") or {}
     if not isinstance(cases, dict):
         raise pytest.UsageError(f"{path}: 'cases' must map case ids to {{rules, reason}}")
@@ -573,6 +624,9 @@ def vcr_cassette(
         extra_secrets=tuple(k for k in (ctx.target.api_key,) if k and k != REPLAY_API_KEY),
         bounds=request.config.stash[SETTINGS_KEY].bounds,
     )
+    installed = request.config.stash.get(LOG_SCRUB_KEY, None)
+    if installed is not None:
+        installed.filter.add(ctx.target.api_key)
     # The local response store (previous_response_id on stateless providers) is per test.
     store = tmp_path_factory.mktemp("anyllm-store") / "responses.sqlite3"
     old_store = os.environ.get(STORE_PATH_ENV)
@@ -582,7 +636,13 @@ def vcr_cassette(
         with contextlib.ExitStack() as stack:
             if ctx.mode == "none":
                 stack.enter_context(block_network())
-            cassette = stack.enter_context(use_cassette(ctx.cassette, settings))
+            refused: Exception | None = None
+            try:
+                cassette = stack.enter_context(use_cassette(ctx.cassette, settings))
+            except (CassetteCorruptError, CassetteSecretError) as exc:
+                refused = exc
+            if refused is not None:  # outside the except: no chained traceback either
+                _refuse_cassette(ctx, refused)
             ctx.live_cassette = cassette
             try:
                 yield cassette
@@ -598,6 +658,14 @@ def vcr_cassette(
             os.environ.pop(STORE_PATH_ENV, None)
         else:
             os.environ[STORE_PATH_ENV] = old_store
+
+
+def _refuse_cassette(ctx: CaseContext, exc: Exception) -> NoReturn:
+    """A cassette that cannot be replayed (unreadable, or holding a live key) fails the case
+    with its own rule. The message names the file and the problem (never a key); no
+    traceback, whose frames would show the arguments, the cassette text among them."""
+    ctx.verdict, ctx.rules, ctx.reason = "failed", [_rule_for(exc)], str(exc)[:500]
+    pytest.fail(f"anyllm: {exc}", pytrace=False)
 
 
 @pytest.fixture
@@ -632,6 +700,8 @@ def _rule_for(exc: BaseException) -> str:
         return "RECORDING-LIMIT"
     if isinstance(exc, SecretLeakError):
         return "CASSETTE-SECRET"
+    if isinstance(exc, CassetteCorruptError):
+        return "CASSETTE-CORRUPT"
     if isinstance(exc, AssertionError):
         return "CASE-CHECK"
     if isinstance(exc, AnyLLMError):

@@ -622,6 +622,7 @@ def _thinking(body: Mapping[str, Any]) -> dict[str, Any]:
 
 # ============================================================================ response
 
+
 def _signature_item(builder: ResponseStreamBuilder, where: str, signature: str) -> list[dict[str, Any]]:
     """A reasoning item holding ``gemini:<where>:<signature>``, closed at once: an open
     reasoning item (the thought just streamed) takes it; otherwise a new, empty one."""
