@@ -47,7 +47,8 @@ def bodies(stream_events: int) -> dict[str, bytes]:
     }
 
 
-def _serve(port_queue: Any, stream_events: int) -> None:
+def _serve(port_queue: Any, stream_events: int, backlog: int = 128) -> None:
+    """Serve the fixed bodies; ``backlog`` lets a load test connect 1,000 clients at once."""
     payloads = bodies(stream_events)
 
     class Handler(BaseHTTPRequestHandler):
@@ -75,7 +76,11 @@ def _serve(port_queue: Any, stream_events: int) -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = backlog
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])
     server.serve_forever()
 
@@ -83,10 +88,12 @@ def _serve(port_queue: Any, stream_events: int) -> None:
 class BenchServer:
     """``with BenchServer() as url:`` — the server runs in a child process."""
 
-    def __init__(self, stream_events: int = 1000) -> None:
+    def __init__(self, stream_events: int = 1000, backlog: int = 128) -> None:
         self.stream_events = stream_events
         self._queue: Any = multiprocessing.Queue()
-        self._process = multiprocessing.Process(target=_serve, args=(self._queue, stream_events), daemon=True)
+        self._process = multiprocessing.Process(
+            target=_serve, args=(self._queue, stream_events, backlog), daemon=True
+        )
 
     def __enter__(self) -> str:
         self._process.start()

@@ -20,56 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import resource
 import subprocess
 import sys
 import time
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._server import bodies
+from benchmarks._server import BenchServer
 
 CONTENDERS = ("anyllm (openresponses)", "anyllm (openai)", "openai SDK", "any-llm-sdk")
 STREAM_EVENTS = 20  # text deltas per streamed reply (plus the lifecycle events)
-
-
-def _serve(port_queue: Any) -> None:
-    """The benchmarks' fixed bodies, with a listen backlog that takes 1,000 connects at once."""
-    payloads = bodies(STREAM_EVENTS)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        wbufsize = 1 << 16
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            request = json.loads(self.rfile.read(length) or b"{}")
-            if request.get("stream"):
-                body, kind = payloads["responses_sse"], "text/event-stream"
-            else:
-                body, kind = payloads["responses"], "application/json"
-            self.send_response(200)
-            self.send_header("content-type", kind)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 4096
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
 
 
 def _rss_mb() -> float:
@@ -170,15 +134,9 @@ def main() -> None:
             import any_llm  # noqa: F401  (ImportError -> reported as skipped)
         print(json.dumps(asyncio.run(_load(args.contender, args.base, args.calls))))
         return
-    queue: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(queue,), daemon=True)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{queue.get(timeout=30)}/v1"
+    # The listen backlog takes 1,000 connects at once.
+    with BenchServer(stream_events=STREAM_EVENTS, backlog=4096) as base:
         results = {name: run_contender(name, base, args.calls) for name in CONTENDERS}
-    finally:
-        server.terminate()
-        server.join(5)
     print(f"{args.calls} concurrent aresponses() calls, {args.calls // 2} streaming, one loopback server")
     header = f"{'contender':<24}{'errors':>7}{'wall s':>8}{'calls/s':>9}{'events':>8}"
     print(header + f"{'RSS before MB':>15}{'peak RSS MB':>13}")

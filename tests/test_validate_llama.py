@@ -8,82 +8,27 @@ Skipped, with the reason, when llama-cpp-python, the model or the package is mis
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx2
 import pytest
 
-from anyllm.testing.llama_server import LlamaServer, free_port
+from anyllm.testing.llama_server import LlamaServer
+from anyllm.testing.open_responses_server import OpenResponsesServerUnavailable, open_responses_server
 from anyllm.testing.validate import has_errors, validate_response, validate_stream
 
 pytestmark = pytest.mark.llamacpp
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
-    """Until ``url`` answers 200; fails with the server's log if it dies or never answers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx2.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server did not answer {url} within {timeout:g} s")
-
-
 @pytest.fixture(scope="module")
 def ors_url(llama: LlamaServer) -> Iterator[str]:
-    if importlib.util.find_spec("open_responses_server") is None:
-        pytest.skip("open-responses-server is not installed (pip install open-responses-server)")
-    llama_base = llama.base_url
-    workdir = Path(tempfile.mkdtemp(prefix="ors-"))  # it writes ./log/ in its working directory
-    port = free_port()
-    env = {
-        **os.environ,
-        "OPENAI_BASE_URL_INTERNAL": llama_base.removesuffix("/v1"),
-        "OPENAI_API_KEY": "unused",
-        "API_ADAPTER_HOST": "127.0.0.1",
-        "API_ADAPTER_PORT": str(port),
-        "MCP_SERVERS_CONFIG_PATH": str(workdir / "no-mcp-servers.json"),
-    }
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "open_responses_server.server_entrypoint:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=workdir,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        wait_http(f"http://127.0.0.1:{port}/health", proc, 60, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with open_responses_server(llama.base_url) as url:
+            yield url
+    except OpenResponsesServerUnavailable as exc:
+        if os.environ.get("ANYLLM_REQUIRE_LLAMA") == "1":  # CI installs it: missing is a failure
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
 
 
 REQUEST = {"model": "smollm2", "input": "Say hello.", "max_output_tokens": 16, "temperature": 0}
