@@ -79,15 +79,6 @@ MARGIN = 2.0  # "never hangs": generous, not a performance bound
 PROTOCOLS = list(WIRES)
 MODES = ["sync", "async"]
 
-# The openai protocol goes through the openai SDK, which reads a reply whole before anyllm
-# sees it: no size bound applies there (the call still fails typed, but not with the size
-# message). Strict xfail: these start failing (and must be removed) the moment
-# anyllm/providers/openai.py bounds the SDK's reads.
-OPENAI_GAPS = {
-    "enormous": "openai.py: the SDK reads the whole reply; no size bound applies on this path",
-    "enormous_stream": "openai.py: the SDK buffers the unfinished event; no size bound applies on this path",
-}
-
 
 @dataclass
 class Outcome:
@@ -185,16 +176,6 @@ def expect(outcome: Outcome, error: type[AnyLLMError], *, bound: float = TIMEOUT
     return outcome.error
 
 
-def known_gap(request: pytest.FixtureRequest, reason: str) -> None:
-    """Mark the running test as a strict xfail: it still runs, and passing fails the run."""
-    request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
-
-
-def gap(request: pytest.FixtureRequest, protocol: str, case: str) -> None:
-    if protocol == "openai" and case in OPENAI_GAPS:
-        known_gap(request, OPENAI_GAPS[case])
-
-
 def typed_stream_failure(wire: Wire, outcome: Outcome) -> None:
     """A translated stream that fails says so in-band too: ``response.failed`` last."""
     if wire.protocol in ("chat", "anthropic", "gemini"):
@@ -237,10 +218,7 @@ def test_reset_mid_stream(protocol: str, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_truncated_stream_without_terminal_event(
-    protocol: str, mode: str, request: pytest.FixtureRequest
-) -> None:
-    gap(request, protocol, "truncated")
+def test_truncated_stream_without_terminal_event(protocol: str, mode: str) -> None:
     wire = WIRES[protocol]
     outcome, _ = run_fault(wire, sse(wire.truncated()), mode=mode, stream=True)
     expect(outcome, StreamError)
@@ -269,8 +247,7 @@ def test_missing_done_is_a_failed_verdict_in_the_harness(protocol: str) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_invalid_json_in_one_event(protocol: str, mode: str, request: pytest.FixtureRequest) -> None:
-    gap(request, protocol, "bad_json")
+def test_invalid_json_in_one_event(protocol: str, mode: str) -> None:
     wire = WIRES[protocol]
     outcome, _ = run_fault(wire, sse(wire.with_bad_json()), mode=mode, stream=True)
     error = expect(outcome, StreamError)
@@ -338,10 +315,7 @@ def small_limits(monkeypatch: pytest.MonkeyPatch) -> int:
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_enormous_body_is_refused(
-    protocol: str, chunked: bool, mode: str, small_limits: int, request: pytest.FixtureRequest
-) -> None:
-    gap(request, protocol, "enormous")
+def test_enormous_body_is_refused(protocol: str, chunked: bool, mode: str, small_limits: int) -> None:
     outcome, _ = run_fault(
         WIRES[protocol], enormous(8 * small_limits, chunked=chunked), mode=mode, stream=False
     )
@@ -351,10 +325,7 @@ def test_enormous_body_is_refused(
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_enormous_stream_event_is_refused(
-    protocol: str, mode: str, small_limits: int, request: pytest.FixtureRequest
-) -> None:
-    gap(request, protocol, "enormous_stream")
+def test_enormous_stream_event_is_refused(protocol: str, mode: str, small_limits: int) -> None:
     wire = WIRES[protocol]
     behaviour = enormous(8 * small_limits, "text/event-stream", chunked=True)
     outcome, _ = run_fault(wire, behaviour, mode=mode, stream=True)

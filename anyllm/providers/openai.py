@@ -68,6 +68,12 @@ def _sdk_parameters() -> frozenset[str]:
 def _map_error(exc: Exception, provider: str) -> AnyLLMError:
     import openai
 
+    from anyllm.providers.bounded import too_large_in
+
+    bounded = too_large_in(exc)
+    if bounded is not None:
+        return bounded
+
     if isinstance(exc, openai.APIStatusError):
         return error_from_http(exc.status_code, exc.response.content, exc.response.headers, provider=provider)
     if isinstance(exc, openai.APITimeoutError):
@@ -88,6 +94,11 @@ def _stream_failure(exc: Exception, provider: str) -> AnyLLMError:
     import httpx2
     import openai
 
+    from anyllm.providers.bounded import too_large_in
+
+    bounded = too_large_in(exc)
+    if bounded is not None:
+        return bounded
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return ProviderTimeoutError(f"{provider} stalled mid-stream past the timeout", provider=provider)
     if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIConnectionError):
@@ -134,26 +145,38 @@ class OpenAIBackend(Backend):
     @property
     def client(self) -> openai.OpenAI:
         if self._client is None:
+            import httpx2
             import openai
 
+            from anyllm.providers.bounded import BoundedTransport
             from anyllm.providers.http import shared_ssl_context
 
             client_class, _ = _client_classes()
             kwargs = self._client_kwargs()
-            kwargs.setdefault("http_client", openai.DefaultHttpxClient(verify=shared_ssl_context()))
+            if "http_client" not in kwargs:
+                inner = httpx2.HTTPTransport(verify=shared_ssl_context())
+                kwargs["http_client"] = openai.DefaultHttpxClient(
+                    transport=BoundedTransport(inner, self.provider)
+                )
             self._client = client_class(**kwargs)
         return self._client
 
     @property
     def aclient(self) -> openai.AsyncOpenAI:
         if self._aclient is None:
+            import httpx2
             import openai
 
+            from anyllm.providers.bounded import AsyncBoundedTransport
             from anyllm.providers.http import shared_ssl_context
 
             _, client_class = _client_classes()
             kwargs = self._client_kwargs()
-            kwargs.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=shared_ssl_context()))
+            if "http_client" not in kwargs:
+                inner = httpx2.AsyncHTTPTransport(verify=shared_ssl_context())
+                kwargs["http_client"] = openai.DefaultAsyncHttpxClient(
+                    transport=AsyncBoundedTransport(inner, self.provider)
+                )
             self._aclient = client_class(**kwargs)
         return self._aclient
 
