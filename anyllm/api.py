@@ -6,37 +6,37 @@ that names the argument. Parameters left as None are not sent.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from anyllm.errors import InvalidRequestError, MissingApiKeyError, UnsupportedProviderError
-from anyllm.providers.base import Backend, ClientConfig, get_backend
+from anyllm.params import check_argument, check_native_limits, check_tool_choice
+from anyllm.providers.base import Backend, ClientConfig
+from anyllm.providers.factory import get_backend
 from anyllm.providers.registry import LLMProvider, ProviderMetadata, list_providers, provider_metadata
+from anyllm.request import ResponsesRequest
 
 if TYPE_CHECKING:
     from openai.types.responses import Response
     from openresponses_types import ResponseResource
 
-__all__ = ["aresponses", "build_request", "resolve_model", "responses"]
+__all__ = ["AnyStreamEvent", "aresponses", "build_request", "resolve_model", "responses"]
 
-_TOOL_CHOICE_MODES = ("auto", "none", "required")
-_TRUNCATION = ("auto", "disabled")
-# The spec's ReasoningEffortEnum, plus OpenAI's "minimal" (its API accepts it; the spec
-# describes it but leaves it out of the enum).
-_REASONING_EFFORT = ("none", "minimal", "low", "medium", "high", "xhigh")
-_REASONING_SUMMARY = ("concise", "detailed", "auto")
-_TEXT_FORMATS = ("text", "json_object", "json_schema")
-# What a strict OpenResponses server accepts (spec CreateResponseBody). OpenAI's own API is
-# a superset (more include values, service tiers and hosted-tool choices), so these closed
-# sets are enforced for the openresponses protocol only; translated providers decide in
-# their bridges.
-_SPEC_INCLUDE = ("reasoning.encrypted_content", "message.output_text.logprobs")
-_SPEC_SERVICE_TIER = ("auto", "default", "flex", "priority")
-_SPEC_TOOL_CHOICE_TYPES = ("function", "allowed_tools")
-_NATIVE_MIN_OUTPUT_TOKENS = 16
+
+class AnyStreamEvent(Protocol):
+    """What every streamed event offers, whatever the provider: openai's ``ResponseStreamEvent``
+    models, openresponses-types' streaming events and ``anyllm.types.ExtensionEvent`` (an
+    event type the spec does not define) all have these. Narrow with ``isinstance`` for more."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def sequence_number(self) -> int | None: ...
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]: ...
 
 
 def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[ProviderMetadata, str]:
@@ -100,28 +100,6 @@ def _config(
     )
 
 
-def _number(name: str, value: Any, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidRequestError(f"{name} must be a number, got {value!r}", param=name)
-    if not low <= value <= high:
-        raise InvalidRequestError(f"{name} must be between {low:g} and {high:g}, got {value!r}", param=name)
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequestError(f"{name} must be a positive integer, got {value!r}", param=name)
-
-
-def _bool(name: str, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise InvalidRequestError(f"{name} must be True or False, got {value!r}", param=name)
-
-
-def _string(name: str, value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError(f"{name} must be a non-empty string, got {value!r}", param=name)
-
-
 def _check_input(input_data: Any) -> None:
     if isinstance(input_data, str):
         return
@@ -142,127 +120,32 @@ def _check_input(input_data: Any) -> None:
             )
 
 
-def _check_tool_choice(tool_choice: Any, has_tools: bool) -> None:
-    if isinstance(tool_choice, str):
-        if tool_choice not in _TOOL_CHOICE_MODES:
-            raise InvalidRequestError(
-                f"tool_choice must be one of {', '.join(_TOOL_CHOICE_MODES)} or a dict, got {tool_choice!r}",
-                param="tool_choice",
-            )
-        if tool_choice == "required" and not has_tools:
-            raise InvalidRequestError("tool_choice='required' needs tools", param="tool_choice")
-        return
-    if not isinstance(tool_choice, Mapping) or "type" not in tool_choice:
-        raise InvalidRequestError(
-            f"tool_choice must be 'auto', 'none', 'required' or a dict with 'type', got {tool_choice!r}",
-            param="tool_choice",
-        )
-
-
-def _check_metadata(metadata: Any) -> None:
-    if not isinstance(metadata, Mapping):
-        raise InvalidRequestError("metadata must be a dict of strings", param="metadata")
-    if len(metadata) > 16:
-        raise InvalidRequestError(
-            f"metadata has {len(metadata)} keys; at most 16 are allowed", param="metadata"
-        )
-    for key, value in metadata.items():
-        if not isinstance(key, str) or len(key) > 64:
-            raise InvalidRequestError(
-                f"metadata key {key!r} must be a string of at most 64 characters", param="metadata"
-            )
-        if not isinstance(value, str) or len(value) > 512:
-            raise InvalidRequestError(
-                f"metadata[{key!r}] must be a string of at most 512 characters", param="metadata"
-            )
-
-
-def _check_reasoning(reasoning: Mapping[str, Any]) -> None:
-    effort = reasoning.get("effort")
-    if effort is not None and effort not in _REASONING_EFFORT:
-        raise InvalidRequestError(
-            f"reasoning.effort must be one of {', '.join(_REASONING_EFFORT)}, got {effort!r}",
-            param="reasoning",
-        )
-    summary = reasoning.get("summary")
-    if summary is not None and summary not in _REASONING_SUMMARY:
-        raise InvalidRequestError(
-            f"reasoning.summary must be one of {', '.join(_REASONING_SUMMARY)}, got {summary!r}",
-            param="reasoning",
-        )
-
-
-def _check_text(text: Mapping[str, Any]) -> None:
-    fmt = text.get("format")
-    if fmt is None:
-        return
-    if not isinstance(fmt, Mapping) or fmt.get("type") not in _TEXT_FORMATS:
-        raise InvalidRequestError(
-            f"text.format must be a dict whose type is one of {', '.join(_TEXT_FORMATS)}, got {fmt!r}",
-            param="text",
-        )
-    if fmt["type"] == "json_schema":
-        if not isinstance(fmt.get("name"), str) or not fmt["name"]:
-            raise InvalidRequestError("text.format json_schema needs a 'name'", param="text")
-        if not isinstance(fmt.get("schema"), Mapping):
-            raise InvalidRequestError("text.format json_schema needs a 'schema' dict", param="text")
-
-
 def build_request(
     model: str,
     input_data: Any,
     params: dict[str, Any],
     kwargs: dict[str, Any],
 ) -> dict[str, Any]:
-    """The Responses request body: checked parameters, None left out, kwargs merged in."""
+    """The Responses request body: checked parameters, None left out, kwargs merged in.
+
+    ``stream`` is checked but not put in the body: it is a transport choice, carried by
+    ``anyllm.request.ResponsesRequest.stream``, not a body field.
+    """
     _check_input(input_data)
     body: dict[str, Any] = {"model": model, "input": input_data}
     for name, value in params.items():
         if value is None:
             continue
-        if name in ("temperature",):
-            _number(name, value, 0.0, 2.0)
-        elif name == "top_p":
-            _number(name, value, 0.0, 1.0)
-        elif name in ("presence_penalty", "frequency_penalty"):
-            _number(name, value, -2.0, 2.0)
-        elif name in ("max_output_tokens", "max_tool_calls"):
-            _positive_int(name, value)
-        elif name in ("stream", "parallel_tool_calls", "store", "background"):
-            _bool(name, value)
-        elif name in (
-            "instructions",
-            "user",
-            "safety_identifier",
-            "prompt_cache_key",
-            "service_tier",
-            "previous_response_id",
-            "prompt_cache_retention",
-        ):
-            _string(name, value)
-        elif name == "truncation" and value not in _TRUNCATION:
-            raise InvalidRequestError(f"truncation must be 'auto' or 'disabled', got {value!r}", param=name)
-        elif name == "metadata":
-            _check_metadata(value)
-        elif name == "include" and (
-            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
-        ):
-            raise InvalidRequestError("include must be a list of strings", param=name)
-        elif name in ("reasoning", "text") and not isinstance(value, Mapping):
-            raise InvalidRequestError(f"{name} must be a dict, got {type(value).__name__}", param=name)
-        elif name == "reasoning":
-            _check_reasoning(value)
-        elif name == "text":
-            _check_text(value)
-        elif name == "conversation" and not isinstance(value, str | Mapping):
-            raise InvalidRequestError("conversation must be an id string or a dict", param=name)
+        check_argument(name, value)
+        if name == "stream":
+            continue
         body[name] = value
     if "tools" in body:
         from anyllm.tools import normalize_tools
 
         body["tools"] = normalize_tools(body["tools"])
     if "tool_choice" in body:
-        _check_tool_choice(body["tool_choice"], bool(body.get("tools")))
+        check_tool_choice(body["tool_choice"], bool(body.get("tools")))
     for name, value in kwargs.items():
         if value is not None:
             body[name] = value
@@ -271,42 +154,8 @@ def build_request(
 
 def _check_native(meta: ProviderMetadata, body: dict[str, Any]) -> None:
     """Limits a native Responses server enforces with a 400 that can be seen here first."""
-    if not meta.native_responses:
-        return
-    limit = body.get("max_output_tokens")
-    if isinstance(limit, int) and limit < _NATIVE_MIN_OUTPUT_TOKENS:
-        raise InvalidRequestError(
-            f"max_output_tokens must be at least {_NATIVE_MIN_OUTPUT_TOKENS} for provider {meta.name!r} "
-            f"(the Responses API minimum), got {limit}",
-            param="max_output_tokens",
-        )
-    if meta.protocol != "openresponses":
-        return
-    text = body.get("text")
-    fmt = text.get("format") if isinstance(text, Mapping) else None
-    if isinstance(fmt, Mapping) and fmt.get("type") == "json_object":
-        raise InvalidRequestError(
-            "text.format json_object is an OpenAI extension the OpenResponses request spec does not define; "
-            "use json_schema",
-            param="text",
-        )
-    for value in body.get("include") or ():
-        if value not in _SPEC_INCLUDE:
-            raise InvalidRequestError(
-                f"include entry {value!r} is not one of {', '.join(_SPEC_INCLUDE)}", param="include"
-            )
-    tier = body.get("service_tier")
-    if tier is not None and tier not in _SPEC_SERVICE_TIER:
-        raise InvalidRequestError(
-            f"service_tier must be one of {', '.join(_SPEC_SERVICE_TIER)}, got {tier!r}", param="service_tier"
-        )
-    choice = body.get("tool_choice")
-    if isinstance(choice, Mapping) and choice.get("type") not in _SPEC_TOOL_CHOICE_TYPES:
-        raise InvalidRequestError(
-            f"tool_choice type must be one of {', '.join(_SPEC_TOOL_CHOICE_TYPES)}, "
-            f"got {choice.get('type')!r}",
-            param="tool_choice",
-        )
+    if meta.native_responses:
+        check_native_limits(body, provider=meta.name, spec_only=meta.protocol == "openresponses")
 
 
 def _prepare(
@@ -315,17 +164,131 @@ def _prepare(
     provider: str | LLMProvider | None,
     params: dict[str, Any],
     kwargs: dict[str, Any],
-) -> tuple[Backend, dict[str, Any], bool]:
+) -> tuple[Backend, ResponsesRequest]:
+    """The backend for the call and the one typed request every layer below reads."""
     api_key = params.pop("api_key")
     api_base = params.pop("api_base")
     client_args = params.pop("client_args")
     meta, model_name = resolve_model(model, provider)
     body = build_request(model_name, input_data, params, kwargs)
     _check_native(meta, body)
-    stream = bool(body.pop("stream", False))
+    request = ResponsesRequest(body, stream=params.get("stream") is True)
     backend = get_backend(_config(meta, api_key, api_base, client_args))
-    backend.check(body)
-    return backend, body, stream
+    return backend, request
+
+
+@overload
+def responses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: Literal[True],
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Generator[AnyStreamEvent, None, None]: ...
+
+
+@overload
+def responses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: Literal[False] | None = None,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Response | ResponseResource: ...
+
+
+@overload
+def responses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: bool | None = None,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Response | ResponseResource | Generator[AnyStreamEvent, None, None]: ...
 
 
 def responses(
@@ -374,11 +337,125 @@ def responses(
     params = dict(locals())
     for name in ("model", "input_data", "provider", "kwargs"):
         params.pop(name)
-    backend, body, streaming = _prepare(model, input_data, provider, params, kwargs)
-    if streaming:
-        return backend.stream(body)
-    result: Response | ResponseResource = backend.create(body)
+    backend, request = _prepare(model, input_data, provider, params, kwargs)
+    if request.stream:
+        return backend.stream(request)
+    result: Response | ResponseResource = backend.create(request)
     return result
+
+
+@overload
+async def aresponses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: Literal[True],
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> AsyncGenerator[AnyStreamEvent, None]: ...
+
+
+@overload
+async def aresponses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: Literal[False] | None = None,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Response | ResponseResource: ...
+
+
+@overload
+async def aresponses(
+    model: str,
+    input_data: str | list[dict[str, Any]],
+    *,
+    provider: str | LLMProvider | None = None,
+    tools: list[dict[str, Any] | Callable[..., Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    max_output_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    stream: bool | None = None,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    instructions: str | None = None,
+    max_tool_calls: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    reasoning: dict[str, Any] | None = None,
+    text: dict[str, Any] | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    truncation: str | None = None,
+    store: bool | None = None,
+    service_tier: str | None = None,
+    user: str | None = None,
+    metadata: dict[str, str] | None = None,
+    previous_response_id: str | None = None,
+    include: list[str] | None = None,
+    background: bool | None = None,
+    safety_identifier: str | None = None,
+    prompt_cache_key: str | None = None,
+    prompt_cache_retention: str | None = None,
+    conversation: str | dict[str, Any] | None = None,
+    client_args: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Response | ResponseResource | AsyncGenerator[AnyStreamEvent, None]: ...
 
 
 async def aresponses(
@@ -420,8 +497,8 @@ async def aresponses(
     params = dict(locals())
     for name in ("model", "input_data", "provider", "kwargs"):
         params.pop(name)
-    backend, body, streaming = _prepare(model, input_data, provider, params, kwargs)
-    if streaming:
-        return await backend.astream(body)
-    result: Response | ResponseResource = await backend.acreate(body)
+    backend, request = _prepare(model, input_data, provider, params, kwargs)
+    if request.stream:
+        return await backend.astream(request)
+    result: Response | ResponseResource = await backend.acreate(request)
     return result

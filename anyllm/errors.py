@@ -3,6 +3,23 @@
 Every HTTP failure of every provider maps onto these classes, keeping the provider's own
 message, the status code and the request id, so callers catch one set of types whatever
 the vendor. Bad arguments raise before any network call.
+
+The hierarchy (``ValueError`` is a second base of the request errors, so code that
+catches ``ValueError`` around argument handling keeps working)::
+
+    AnyLLMError
+    ├── InvalidRequestError (ValueError)      caller's fault: fix the request
+    │   ├── UnsupportedProviderError          unknown provider name
+    │   └── UnsupportedParameterError         provider cannot express a parameter
+    ├── MissingApiKeyError                    no key passed, none in the environment
+    ├── AuthenticationError                   401 / 403
+    ├── NotFoundError                         404, or an unknown stored response id
+    ├── RateLimitError                        429 (``retry_after``)
+    ├── ContentFilterError                    refused on content-policy grounds
+    └── ProviderError                         provider's fault: 5xx, unreadable reply
+        ├── ProviderTimeoutError              no answer in time, or 408
+        ├── ProviderConnectionError           connection refused or cut
+        └── StreamError                       stream broke its protocol or ended failed
 """
 
 from __future__ import annotations
@@ -33,7 +50,11 @@ __all__ = [
 
 
 class AnyLLMError(Exception):
-    """Base of every error this library raises."""
+    """Base of every error this library raises; catch it to handle any anyllm failure.
+
+    ``provider``, ``status_code``, ``request_id``, ``code``, ``param`` and the decoded error
+    ``body`` are set where they are known, and ``str()`` shows them after the message.
+    """
 
     def __init__(
         self,
@@ -72,19 +93,49 @@ class AnyLLMError(Exception):
 
 
 class InvalidRequestError(AnyLLMError, ValueError):
-    """The request is malformed or semantically invalid (400, 409, 422, or caught locally)."""
+    """The request is malformed or semantically invalid.
+
+    Raised before any network call by ``responses()``'s argument checks (``param`` names
+    the argument), by ``anyllm.tools`` for a callable that cannot be described as a tool,
+    and by the bridges for input they cannot read; raised after a call for an HTTP 400,
+    409 or 422 (or any other 4xx without a class of its own).
+    """
 
 
 class UnsupportedProviderError(InvalidRequestError):
-    """The provider name is unknown; the message lists the valid ones."""
+    """Raised by ``provider_metadata()`` and ``responses()`` when the provider name (or the
+    ``provider:`` prefix of the model) is unknown; the message lists the valid ones."""
 
 
 class UnsupportedParameterError(InvalidRequestError):
-    """The target provider cannot express a parameter; nothing is dropped silently."""
+    """The target provider cannot express a parameter; nothing is dropped silently.
+
+    Raised before any network call, by a translated provider's bridge (chat completions,
+    Anthropic Messages, Gemini) for a request field, value or input item its protocol has
+    no way to carry. ``param`` names it, and ``str()`` ends with what to do next.
+    """
+
+    def next_steps(self) -> str:
+        """What the caller can do about it: the sentence ``str()`` ends with."""
+        what = self.param or "the parameter"
+        if what.startswith("input"):
+            return (
+                f"To go on: rewrite or leave out {what}, or send this input to a provider whose "
+                "protocol can carry it."
+            )
+        return (
+            f"To go on: drop {what}, pass the provider's own field through **kwargs if it accepts "
+            f"one, or use a provider whose capabilities include {what} "
+            "(see anyllm.provider_metadata())."
+        )
+
+    def __str__(self) -> str:
+        return f"{super().__str__().rstrip('.')}. {self.next_steps()}"
 
 
 class MissingApiKeyError(AnyLLMError):
-    """No API key was passed and the provider's environment variable is unset."""
+    """Raised by ``responses()`` before any network call when no API key was passed and the
+    provider's environment variable (``env_var``) is unset."""
 
     def __init__(self, provider: str, env_var: str) -> None:
         super().__init__(
@@ -96,15 +147,17 @@ class MissingApiKeyError(AnyLLMError):
 
 
 class AuthenticationError(AnyLLMError):
-    """The key was rejected (401) or lacks permission (403)."""
+    """Raised when the provider rejects the key (HTTP 401) or denies permission (403)."""
 
 
 class NotFoundError(AnyLLMError):
-    """The model, endpoint or stored response does not exist (404)."""
+    """Raised when the model, endpoint or response does not exist: an HTTP 404, or a
+    ``previous_response_id`` that the local response store does not hold."""
 
 
 class RateLimitError(AnyLLMError):
-    """Throttled (429); ``retry_after`` holds the server's hint in seconds, if it gave one."""
+    """Raised on HTTP 429 (throttled); ``retry_after`` holds the server's hint in seconds,
+    if it gave one (``retry-after-ms`` or ``retry-after``)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -112,23 +165,28 @@ class RateLimitError(AnyLLMError):
 
 
 class ContentFilterError(AnyLLMError):
-    """The provider refused the input or output on content-policy grounds."""
+    """Raised when the provider refuses the input or output on content-policy grounds: an
+    error reply whose type or code says so (any status), or a Gemini reply blocked by safety."""
 
 
 class ProviderError(AnyLLMError):
-    """The provider failed (5xx, or a reply the library cannot read)."""
+    """Raised when the provider fails: an HTTP 5xx, or a reply the library cannot read
+    (not JSON, no choices, over the size bound)."""
 
 
 class ProviderTimeoutError(ProviderError):
-    """No answer within the configured timeout (also HTTP 408)."""
+    """Raised when no answer comes within the configured timeout (``client_args``), when a
+    stream stalls past it, and on HTTP 408."""
 
 
 class ProviderConnectionError(ProviderError):
-    """The connection could not be made or was cut."""
+    """Raised when the connection cannot be made or is cut before a reply arrives."""
 
 
 class StreamError(ProviderError):
-    """A stream broke its protocol or ended in failure (response.failed, error event, truncation)."""
+    """Raised while iterating a stream that breaks its protocol or ends in failure: a
+    ``response.failed`` or ``error`` event (after it is yielded), an event that is not JSON,
+    a cut connection, or an end without a terminal event."""
 
 
 _CONTENT_FILTER_MARKERS = ("content_filter", "content_policy", "safety", "moderation", "responsible_ai")

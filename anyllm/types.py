@@ -65,11 +65,6 @@ def _event_models() -> dict[str, type[BaseModel]]:
     return models
 
 
-def event_model(event_type: str) -> type[BaseModel] | None:
-    """The model class for a spec event type, or None for unknown/extension types."""
-    return _event_models().get(event_type)
-
-
 def _without_output_schema(response: Any) -> Any:
     """Spec bug SPEC-BUG-TEXT-FORMAT-SCHEMA: the output-side JsonSchemaResponseFormat (and so
     openresponses-types' model) admits only a null ``schema``, yet servers echo the schema

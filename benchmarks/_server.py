@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.synth import synth_events
+from tests.helpers.synth import synth_events
 
 CHAT_COMPLETION = {
     "id": "chatcmpl-bench",

@@ -1,1 +1,2 @@
-"""Shared inputs of the conformance cases (the plugin itself comes from anyllm.testing.plugin)."""
+"""No fixtures of its own: the cases' shared inputs are in common.py, the fixtures come from the
+plugin (anyllm.testing.plugin)."""

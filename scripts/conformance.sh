@@ -4,7 +4,7 @@
 # connection. Prints the matrix; writes JSON, Markdown and HTML reports to reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh replay
 VENV="${ANYLLM_VENV:-.venv}"
 "$VENV/bin/python" -m pytest conformance -p no:cacheprovider -r fEX --provider=all \
     --conformance-report=reports/conformance "$@"

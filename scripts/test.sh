@@ -4,7 +4,7 @@
 # fails the run instead of skipping them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh live
 VENV="${ANYLLM_VENV:-.venv}"
 export ANYLLM_REQUIRE_LLAMA=1
 "$VENV/bin/ruff" check anyllm tests conformance benchmarks scripts

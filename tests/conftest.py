@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anyllm.providers.base import clear_backends
+from anyllm.providers.factory import clear_backends
 from anyllm.testing.llama_server import LlamaServer, LlamaServerUnavailable, start_llama_server
 
 REPO = Path(__file__).resolve().parents[1]

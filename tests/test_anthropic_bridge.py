@@ -1,7 +1,7 @@
 """The Anthropic Messages bridge, end to end through a real loopback HTTP server.
 
 Every call goes through ``anyllm.responses()/aresponses()`` with ``provider="anthropic"``
-against a ``ThreadingHTTPServer`` on 127.0.0.1 (tests/loopback.py), so what is checked is
+against a ``ThreadingHTTPServer`` on 127.0.0.1 (tests/helpers/loopback.py), so what is checked is
 what crosses the socket: the Messages request the server receives, and the Responses
 objects and events the library makes of the server's reply.
 
@@ -23,7 +23,7 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +40,10 @@ from anyllm.errors import (
 )
 from anyllm.translate import anthropic as tr
 from anyllm.translate.stream import ResponseStreamBuilder
-
-from .loopback import LoopbackServer, Reply, Seen
-from .stream_order import assert_stream_conforms, response_schema_problems
+from tests.helpers.calls import aresponses_at, responses_at
+from tests.helpers.conformance import assert_stream_conforms, response_schema_problems
+from tests.helpers.events import acollect, collect, dump
+from tests.helpers.loopback import LoopbackServer, Reply, Seen
 
 MODEL = "claude-sonnet-4-5"
 
@@ -113,49 +114,13 @@ def script() -> Script:
 
 @pytest.fixture
 def server(script: Script) -> Iterator[LoopbackServer]:
-    running = LoopbackServer(script)
-    # TCP_NODELAY on this server's sockets: without it every keep-alive request waits ~40 ms
-    # for a delayed ACK (measured: 43 ms -> 1.6 ms per call); reported for tests/loopback.py.
-    running._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-    with running:
+    with LoopbackServer(script) as running:  # TCP_NODELAY is set by LoopbackServer itself
         yield running
 
 
-def call(server: LoopbackServer, input_data: Any = "Hello", **kwargs: Any) -> Any:
-    return anyllm.responses(
-        MODEL, input_data, provider="anthropic", api_base=server.url, api_key="test-key", **kwargs
-    )
-
-
-async def acall(server: LoopbackServer, input_data: Any = "Hello", **kwargs: Any) -> Any:
-    return await anyllm.aresponses(
-        MODEL, input_data, provider="anthropic", api_base=server.url, api_key="test-key", **kwargs
-    )
-
-
-def dump(model: Any) -> dict[str, Any]:
-    result: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True)
-    return result
-
-
-def collect(stream: Iterator[Any]) -> tuple[list[dict[str, Any]], BaseException | None]:
-    events: list[dict[str, Any]] = []
-    try:
-        for event in stream:
-            events.append(dump(event))
-    except AnyLLMError as exc:
-        return events, exc
-    return events, None
-
-
-async def acollect(stream: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
-    events: list[dict[str, Any]] = []
-    try:
-        async for event in stream:
-            events.append(dump(event))
-    except AnyLLMError as exc:
-        return events, exc
-    return events, None
+# anyllm.responses()/aresponses() at a loopback server that speaks the Messages API at its root.
+call = partial(responses_at, provider="anthropic", path="", model=MODEL)
+acall = partial(aresponses_at, provider="anthropic", path="", model=MODEL)
 
 
 def assert_valid_response(response: dict[str, Any]) -> None:

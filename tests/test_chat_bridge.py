@@ -5,7 +5,7 @@ recorded ones from ``../shared/corpus`` (Mistral, Groq, OpenRouter, Hugging Face
 DeepSeek, OpenAI chat traffic; loaded at test time, skipped when absent) and, where the
 corpus has nothing, ``doc_derived_*`` fixtures that follow the named documentation page.
 Calls go through ``anyllm.responses()``/``aresponses()`` and every stream through
-``assert_stream_conforms`` (order, identity and the spec's JSON schemas).
+``assert_stream_conforms`` (the shipped stream validator: order, identity, schemas).
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import LoopbackServer, Reply
-from stream_order import assert_stream_conforms, check_stream_order, response_schema_problems
 
 import anyllm
 from anyllm.errors import (
@@ -32,6 +30,10 @@ from anyllm.errors import (
     UnsupportedParameterError,
 )
 from anyllm.translate.chat import DIALECTS, dialect_for, translate_request
+from tests.helpers.calls import responses_at
+from tests.helpers.conformance import assert_stream_conforms, response_schema_problems, stream_rules
+from tests.helpers.events import acollect, collect
+from tests.helpers.loopback import LoopbackServer, Reply
 
 CORPUS = Path(os.environ.get("ANYLLM_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "corpus"
 CORPUS_FILE = CORPUS / "interactions.jsonl.gz"
@@ -92,40 +94,8 @@ def sse_reply(events: list[tuple[str | None, Any]], *, split: int | None = 7, **
     return Reply(200, b"", {"content-type": "text/event-stream"}, chunks=sse_chunks(events, split), **kw)
 
 
-def dump(event: Any) -> dict[str, Any]:
-    result: dict[str, Any] = event.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    return result
-
-
-def collect(stream: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
-    events: list[dict[str, Any]] = []
-    try:
-        for event in stream:
-            events.append(dump(event))
-    except AnyLLMError as error:
-        return events, error
-    return events, None
-
-
-async def acollect(stream: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
-    events: list[dict[str, Any]] = []
-    try:
-        async for event in stream:
-            events.append(dump(event))
-    except AnyLLMError as error:
-        return events, error
-    return events, None
-
-
-def call(server: LoopbackServer, provider: str = "openai_compatible", **kwargs: Any) -> Any:
-    kwargs.setdefault("input_data", "Hello")
-    return anyllm.responses(
-        model=kwargs.pop("model", "test-model"),
-        provider=provider,
-        api_base=f"{server.url}/v1",
-        api_key=KEY,
-        **kwargs,
-    )
+# anyllm.responses() at a loopback server (chat providers serve under /v1); pass provider= to change it.
+call = partial(responses_at, provider="openai_compatible", api_key=KEY)
 
 
 def sent(server: LoopbackServer, index: int = -1) -> dict[str, Any]:
@@ -258,7 +228,7 @@ def test_recorded_chat_stream_becomes_conforming_responses_stream(position: int 
         data for name, data in events if name == "error" or (isinstance(data, dict) and "error" in data)
     ]
     with LoopbackServer(sse_reply(events, split=13)) as server:
-        out, error = collect(call(server, _bridge_provider(record), stream=True))
+        out, error = collect(call(server, provider=_bridge_provider(record), stream=True))
     assert_stream_conforms(out)
     final = out[-1]["response"]
     if error_events:
@@ -328,7 +298,7 @@ def test_recorded_chat_reply_becomes_response(position: int | None) -> None:
     if not isinstance(reply, dict) or not reply.get("choices"):
         pytest.skip("recorded reply has no choices (not a chat completion)")
     with LoopbackServer(Reply.json(reply)) as server:
-        result = call(server, _bridge_provider(record))
+        result = call(server, provider=_bridge_provider(record))
     response = result.model_dump(mode="json", exclude_unset=True, by_alias=True)
     assert response_schema_problems(response) == []
     choice = reply["choices"][0]
@@ -388,7 +358,7 @@ def test_mistral_request_matches_recorded_tool_traffic() -> None:
         with LoopbackServer(Reply.json(record["response_json"])) as server:
             call(
                 server,
-                "mistral",
+                provider="mistral",
                 model=recorded["model"],
                 input_data=recorded["messages"][-1]["content"],
                 tools=tools,
@@ -592,7 +562,7 @@ def test_mistral_thinking_chunks_in_stream_and_reply() -> None:
         (None, "[DONE]"),
     ]
     with LoopbackServer(sse_reply(events)) as server:
-        out, _ = collect(call(server, "mistral", stream=True))
+        out, _ = collect(call(server, provider="mistral", stream=True))
         body = sent(server)
     assert_stream_conforms(out)
     summary = output_summary(out[-1]["response"])
@@ -995,7 +965,7 @@ def test_sampling_tokens_reasoning_and_kwargs() -> None:
 def test_inexpressible_parameters_fail_before_any_request(param: str, value: Any) -> None:
     with LoopbackServer(Reply.json(chat_reply())) as server:
         with pytest.raises(UnsupportedParameterError) as caught:
-            call(server, "together", **{param: value})
+            call(server, provider="together", **{param: value})
         assert server.requests == []
     assert param in str(caught.value)
 
@@ -1006,16 +976,16 @@ def test_dialect_follows_registry_capabilities() -> None:
     assert dialect_for("some_new_vendor").name == "some_new_vendor"
 
 
-def test_order_checker_catches_the_classic_bridge_bugs() -> None:
-    """The checker itself must fail on what real bridges get wrong."""
+def test_stream_validator_catches_the_classic_bridge_bugs() -> None:
+    """The validator the bridge tests rely on must fail a real bridge stream on what bridges get wrong."""
     with LoopbackServer(sse_reply(doc_derived_text_stream())) as server:
         good, _ = collect(call(server, stream=True))
-    assert check_stream_order(good) == []
+    assert stream_rules(good) == set()
     no_part_added = [e for e in good if e["type"] != "response.content_part.added"]
-    assert check_stream_order(no_part_added)
+    assert "CONTENT-PART-ADDED-BEFORE-DELTA" in stream_rules(no_part_added)
     terminal = dict(good[-1], response=dict(good[-1]["response"], output=[]))
-    assert any("output items" in p for p in check_stream_order([*good[:-1], terminal]))
-    renumbered = [dict(e, sequence_number=e["sequence_number"] * 2) for e in good]
-    assert any("sequence_number" in p for p in check_stream_order(renumbered))
+    assert "TERMINAL-OUTPUT-EMPTY" in stream_rules([*good[:-1], terminal])
+    renumbered = [dict(e, sequence_number=len(good) - i) for i, e in enumerate(good)]
+    assert "STREAM-SEQUENCE-MONOTONIC" in stream_rules(renumbered)
     two_terminals = [*good, dict(good[-1], sequence_number=good[-1]["sequence_number"] + 1)]
-    assert any("exactly one terminal" in p for p in check_stream_order(two_terminals))
+    assert "TERMINAL-EVENT-UNIQUE" in stream_rules(two_terminals)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from validate_samples import doc_derived_response, doc_derived_stream, raw_sse
 
 from anyllm.testing.cli import build_parser, main
+from tests.validate_samples import doc_derived_response, doc_derived_stream, raw_sse
 
 REPO = Path(__file__).resolve().parents[1]
 

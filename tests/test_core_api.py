@@ -25,10 +25,9 @@ from anyllm.errors import (
     StreamError,
     UnsupportedProviderError,
 )
-from anyllm.providers.base import get_backend
-
-from .loopback import LoopbackServer, Reply, Seen
-from .synth import synth_events, synth_response
+from anyllm.providers.factory import get_backend
+from tests.helpers.loopback import LoopbackServer, Reply, Seen
+from tests.helpers.synth import synth_events, synth_response
 
 EVERY_PARAMETER: dict[str, Any] = {
     "tools": [
@@ -321,7 +320,7 @@ def test_breaking_out_of_a_stream_closes_the_connection(provider: str) -> None:
         for count, _event in enumerate(stream):
             if count == 3:
                 break
-        stream.close()  # type: ignore[union-attr]
+        stream.close()
         _wait_for_server_to_notice(server)
         stats = server.stats[-1]
         assert stats.finished and stats.broken, "server kept writing to a closed connection"
@@ -331,7 +330,7 @@ def test_breaking_out_of_a_stream_closes_the_connection(provider: str) -> None:
 def test_dropping_a_stream_iterator_closes_the_connection() -> None:
     with _slow_stream_server() as server:
         stream = responses("m", "hi", provider="openresponses", api_base=server.url, stream=True)
-        next(iter(stream))  # type: ignore[call-overload]
+        next(iter(stream))
         del stream
         gc.collect()
         _wait_for_server_to_notice(server)
@@ -346,7 +345,7 @@ async def test_async_early_break_closes_the_connection() -> None:
         async for event in stream:
             if event.sequence_number == 3:
                 break
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         _wait_for_server_to_notice(server)
         assert server.stats[-1].broken
 
@@ -357,7 +356,7 @@ def test_stream_without_terminal_event_raises_stream_error() -> None:
         stream = responses("m", "hi", provider="openresponses", api_base=server.url, stream=True)
         received = []
         with pytest.raises(StreamError, match=r"without response\.completed"):
-            for event in stream:  # type: ignore[union-attr]
+            for event in stream:
                 received.append(event)
         assert len(received) == len(events)
 
@@ -369,7 +368,7 @@ def test_invalid_json_event_raises_stream_error_naming_the_event() -> None:
     with LoopbackServer(reply) as server:
         stream = responses("m", "hi", provider="openresponses", api_base=server.url, stream=True)
         with pytest.raises(StreamError, match=r"#2"):
-            list(stream)  # type: ignore[call-overload]
+            list(stream)
 
 
 def test_response_failed_raises_after_yielding_it() -> None:
@@ -380,7 +379,7 @@ def test_response_failed_raises_after_yielding_it() -> None:
     with LoopbackServer(Reply.sse(events)) as server:
         received = []
         with pytest.raises(StreamError, match="model crashed"):
-            for event in responses("m", "hi", provider="openresponses", api_base=server.url, stream=True):  # type: ignore[union-attr]
+            for event in responses("m", "hi", provider="openresponses", api_base=server.url, stream=True):
                 received.append(event)
         assert _types(received)[-2:] == ["error", "response.failed"]
 
@@ -389,7 +388,7 @@ def test_extension_events_are_passed_through_not_dropped() -> None:
     events = synth_events()
     events.insert(2, {"type": "acme:trace", "sequence_number": 99, "detail": "x"})
     with LoopbackServer(Reply.sse(events)) as server:
-        received = list(responses("m", "hi", provider="openresponses", api_base=server.url, stream=True))  # type: ignore[call-overload]
+        received = list(responses("m", "hi", provider="openresponses", api_base=server.url, stream=True))
     extension = received[2]
     assert type(extension).__name__ == "ExtensionEvent"
     assert extension.model_dump()["detail"] == "x"
@@ -478,5 +477,5 @@ def test_a_server_echoing_the_json_schema_is_still_typed(server: LoopbackServer)
     assert server.last().json()["text"]["format"]["schema"] == {"type": "object"}
     events = list(
         responses("m", "hi", provider="openresponses", api_base=server.url, text={"format": fmt}, stream=True)
-    )  # type: ignore[call-overload]
+    )
     assert _types(events)[-1] == "response.completed"

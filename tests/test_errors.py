@@ -24,8 +24,7 @@ from anyllm.errors import (
     error_from_http,
     parse_retry_after,
 )
-
-from .loopback import LoopbackServer, Reply
+from tests.helpers.loopback import LoopbackServer, Reply
 
 
 def openai_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
@@ -153,7 +152,7 @@ def test_retries_happen_only_when_asked_and_only_for_retryable_statuses() -> Non
             return Reply.json(
                 openai_body("overloaded", "server_error"), status=503, headers={"retry-after": "0"}
             )
-        from .synth import synth_response
+        from tests.helpers.synth import synth_response
 
         return Reply.json(synth_response())
 
@@ -238,3 +237,57 @@ def test_retry_after_http_date() -> None:
 
     value = parse_retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)})
     assert value is not None and 25 <= value <= 31
+
+
+# -- the hierarchy as documented ----------------------------------------------------------------
+
+
+def test_the_module_docstring_draws_the_real_tree() -> None:
+    import re
+
+    import anyllm.errors as errors
+
+    drawn: dict[str, str | None] = {}
+    parents: list[str] = []
+    root_column: int | None = None
+    for line in (errors.__doc__ or "").splitlines():
+        match = re.search(r"(?:^\s*|── )([A-Z]\w*Error)\b", line)
+        if not match:
+            continue
+        column = match.start(1)
+        root_column = column if root_column is None else root_column
+        depth = (column - root_column) // 4
+        parents[depth:] = [match.group(1)]
+        drawn[match.group(1)] = parents[depth - 1] if depth else None
+    classes = {
+        name: getattr(errors, name)
+        for name in errors.__all__
+        if isinstance(getattr(errors, name), type) and issubclass(getattr(errors, name), Exception)
+    }
+    assert set(drawn) == set(classes)
+    for name, parent in drawn.items():
+        assert parent is None or classes[name].__bases__[0] is classes[parent], name
+
+
+def test_every_error_class_says_when_it_is_raised() -> None:
+    import anyllm.errors as errors
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.AnyLLMError) and cls is not errors.AnyLLMError:
+            assert "raised" in (cls.__doc__ or "").lower(), name
+
+
+def test_unsupported_parameter_error_ends_with_what_to_do_next() -> None:
+    from anyllm.errors import UnsupportedParameterError
+
+    error = UnsupportedParameterError(
+        "anthropic cannot express top_logprobs", provider="anthropic", param="top_logprobs"
+    )
+    text = str(error)
+    assert error.message == "anthropic cannot express top_logprobs"  # the provider's own words, unchanged
+    assert text.startswith("anthropic cannot express top_logprobs (provider=anthropic)")
+    assert text.endswith(error.next_steps())
+    assert "drop top_logprobs" in text and "**kwargs" in text and "capabilities" in text
+    item = str(UnsupportedParameterError("input[0].role 'x' is not a chat role", param="input[0].role"))
+    assert item.endswith("or send this input to a provider whose protocol can carry it.")

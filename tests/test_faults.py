@@ -1,7 +1,7 @@
 """Misbehaving servers, every protocol: each fault ends in its typed exception, in time,
 with no connection, task or thread left behind.
 
-Every case starts a real server on 127.0.0.1 (``tests/faults.py``) that misbehaves on
+Every case starts a real server on 127.0.0.1 (``tests/helpers/faults.py``) that misbehaves on
 purpose and talks to it through the real client path (the openai SDK for the openai
 protocol, httpx2 for the others). Timing here is a "never hangs" check (timeout plus a
 generous margin), not a speed threshold.
@@ -52,10 +52,9 @@ from anyllm.errors import (
     StreamError,
 )
 from anyllm.providers import http as anyllm_http
-from anyllm.providers.base import clear_backends
+from anyllm.providers.factory import clear_backends
 from anyllm.testing.validate import validate_stream
-
-from .faults import (
+from tests.helpers.faults import (
     WIRES,
     Behaviour,
     FaultServer,
@@ -121,7 +120,7 @@ async def call_async(
     try:
         result = await anyllm.aresponses("m", "hi", **_kwargs(wire, url, stream, client_args))
         if stream:
-            async for event in result:  # type: ignore[union-attr]
+            async for event in result:
                 outcome.events.append(event)
         else:
             outcome.events.append(result)
@@ -143,7 +142,7 @@ def run_fault(
     threads = set(threading.enumerate())
     server: FaultServer | None = None
 
-    def call(url: str) -> Outcome:
+    def call_without_leaks(url: str) -> Outcome:
         if mode == "sync":
             outcome = call_sync(wire, url, stream=stream, client_args=client_args)
             assert busy_connections() == [], "a connection is still carrying a request"
@@ -159,10 +158,10 @@ def run_fault(
         return asyncio.run(main())
 
     if behaviour is None:
-        outcome = call(refused_url())
+        outcome = call_without_leaks(refused_url())
     else:
         with FaultServer(behaviour) as server:
-            outcome = call(server.url)
+            outcome = call_without_leaks(server.url)
     clear_backends()
     assert wait_for_threads(threads) == [], "a thread outlived the call"
     return outcome, server
@@ -448,7 +447,7 @@ def test_busy_connections_sees_an_unclosed_stream() -> None:
     """An abandoned stream that is never closed is exactly what the leak check must catch."""
     wire = WIRES["openresponses"]
     with FaultServer(sse(wire.full_stream(), pause=0.01)) as server:
-        stream: Iterator[Any] = anyllm.responses(  # type: ignore[assignment]
+        stream: Iterator[Any] = anyllm.responses(
             "m", "hi", provider="openresponses", api_base=server.url + "/v1", stream=True
         )
         next(stream)

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from loopback import LoopbackServer, Reply, Seen
-from synth import synth_events, synth_response
 
 import anyllm
 from anyllm.errors import InvalidRequestError, MissingApiKeyError
-from anyllm.providers.base import clear_backends
+from anyllm.providers.factory import clear_backends
 from anyllm.providers.registry import provider_metadata
 from anyllm.testing import strategies as S
 from anyllm.testing.fuzz_plugin import fuzz_settings
 from anyllm.testing.wire_checks import wire_problems
+from tests.helpers.loopback import LoopbackServer, Reply, Seen
+from tests.helpers.synth import synth_events, synth_response
 
 PROVIDERS = ("openresponses", "mistral", "anthropic", "gemini")
 
@@ -107,7 +107,9 @@ def server() -> Iterator[LoopbackServer]:
         yield running
 
 
-def call(server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[str, Any]) -> tuple[str, Any]:
+def call_outcome(
+    server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[str, Any]
+) -> tuple[str, Any]:
     """("error", exc) for an argument error, ("ok", None) for a completed call."""
     clear_backends()
     try:
@@ -121,7 +123,7 @@ def call(server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[st
             **kwargs,
         )
         if kwargs.get("stream") is True:
-            list(result)  # type: ignore[arg-type]
+            list(result)
     except (InvalidRequestError, MissingApiKeyError) as exc:
         return "error", exc
     return "ok", None
@@ -145,7 +147,7 @@ def test_arguments_give_a_valid_request_or_a_typed_error(
     server: LoopbackServer, provider: str, input_data: Any, kwargs: dict[str, Any]
 ) -> None:
     before = len(server.requests)
-    outcome, error = call(server, provider, input_data, kwargs)
+    outcome, error = call_outcome(server, provider, input_data, kwargs)
     sent = server.requests[before:]
     if outcome == "error":
         assert sent == [], f"{type(error).__name__} raised after a request was sent"
@@ -189,7 +191,7 @@ def test_spec_invalid_values_are_refused_locally(
     server: LoopbackServer, provider: str, kwargs: dict[str, Any]
 ) -> None:
     before = len(server.requests)
-    outcome, _ = call(server, provider, "hi", kwargs)
+    outcome, _ = call_outcome(server, provider, "hi", kwargs)
     assert outcome == "error" and len(server.requests) == before
 
 
@@ -202,5 +204,5 @@ def test_spec_invalid_values_are_refused_locally(
 )
 def test_anthropic_refuses_inputs_that_leave_no_message(server: LoopbackServer, input_data: Any) -> None:
     before = len(server.requests)
-    outcome, _ = call(server, "anthropic", input_data, {})
+    outcome, _ = call_outcome(server, "anthropic", input_data, {})
     assert outcome == "error" and len(server.requests) == before

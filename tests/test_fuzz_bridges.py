@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from anyllm.providers.translated import StreamTranslator
 from anyllm.streaming import SSEEvent
 from anyllm.testing import strategies as S
 from anyllm.testing.fuzz_plugin import fuzz_settings
 from anyllm.testing.validate import validate_stream
+from anyllm.translate.base import StreamTranslator
 from anyllm.translate.stream import ResponseStreamBuilder
 
 
@@ -145,8 +145,8 @@ def test_builder_streams_accumulate_to_their_final_response(events: list[dict]) 
 def test_an_empty_turn_still_conforms(make: Callable[[ResponseStreamBuilder], StreamTranslator]) -> None:
     script = S.Script(steps=())
     stream = {
-        chat: S._chat_events(script, True, True, True),
-        anthropic: S._anthropic_events(script, False),
-        gemini: S._gemini_events(script, 1),
+        chat: S.chat_events(script, True, True, True),
+        anthropic: S.anthropic_events(script, False),
+        gemini: S.gemini_events(script, 1),
     }[make]
     check(stream, translate(stream, make))

@@ -11,11 +11,11 @@ Every stream is checked for order, identity and the spec's JSON schema per event
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
 
-import anyllm
 from anyllm.errors import (
     AuthenticationError,
     ContentFilterError,
@@ -28,9 +28,10 @@ from anyllm.errors import (
 from anyllm.store import output_item_to_input
 from anyllm.translate.gemini import model_path, translate_request, translate_response
 from anyllm.translate.stream import ResponseStreamBuilder
-
-from .loopback import LoopbackServer, Reply, Seen
-from .stream_order import assert_stream_conforms, response_schema_problems
+from tests.helpers.calls import aresponses_at, responses_at
+from tests.helpers.conformance import assert_stream_conforms, response_schema_problems
+from tests.helpers.events import collect, dump
+from tests.helpers.loopback import LoopbackServer, Reply, Seen
 
 MODEL = "gemini-2.5-flash"
 API_REF = "https://ai.google.dev/api/generate-content"
@@ -259,38 +260,9 @@ def sse(chunks: list[dict[str, Any]], *, crlf: bool = True, split: int | None = 
     return Reply(200, b"", {"content-type": "text/event-stream"}, chunks=raw)
 
 
-def call(server: LoopbackServer, **kwargs: Any) -> Any:
-    kwargs.setdefault("input_data", "hi")
-    return anyllm.responses(
-        MODEL, provider="gemini", api_base=f"{server.url}/v1beta", api_key="test-key", **kwargs
-    )
-
-
-async def acall(server: LoopbackServer, **kwargs: Any) -> Any:
-    kwargs.setdefault("input_data", "hi")
-    return await anyllm.aresponses(
-        MODEL, provider="gemini", api_base=f"{server.url}/v1beta", api_key="test-key", **kwargs
-    )
-
-
-def dump(events: list[Any]) -> list[dict[str, Any]]:
-    return [event.model_dump(mode="json", exclude_unset=True) for event in events]
-
-
-def collect(iterator: Any) -> tuple[list[dict[str, Any]], BaseException | None]:
-    """Every event of a stream, and the exception that ended it (if any)."""
-    events: list[Any] = []
-    try:
-        for event in iterator:
-            events.append(event)
-    except Exception as exc:
-        return dump(events), exc
-    return dump(events), None
-
-
-def as_dict(response: Any) -> dict[str, Any]:
-    result: dict[str, Any] = response.model_dump(mode="json", exclude_unset=True)
-    return result
+# anyllm.responses()/aresponses() at a loopback server that speaks the Gemini API under /v1beta.
+call = partial(responses_at, provider="gemini", path="/v1beta", model=MODEL, input_data="hi")
+acall = partial(aresponses_at, provider="gemini", path="/v1beta", model=MODEL, input_data="hi")
 
 
 def built(reply: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -625,7 +597,7 @@ def test_text_non_streaming_sync() -> None:
         "systemInstruction": {"parts": [{"text": "Be kind."}]},
         "generationConfig": {"maxOutputTokens": 64},
     }
-    data = as_dict(response)
+    data = dump(response)
     assert response_schema_problems(data) == []
     assert data["status"] == "completed" and data["model"] == "gemini-2.5-flash"
     assert data["output"][0]["content"][0]["text"] == "Hello! How can I help you today?"
@@ -636,7 +608,7 @@ def test_text_non_streaming_sync() -> None:
 async def test_text_non_streaming_async() -> None:
     with LoopbackServer(Reply.json(doc_derived_text_response)) as server:
         response = await acall(server)
-    data = as_dict(response)
+    data = dump(response)
     assert response_schema_problems(data) == []
     assert data["output"][0]["content"][0]["text"] == "Hello! How can I help you today?"
 
@@ -660,7 +632,7 @@ def test_text_streaming_sync(crlf: bool, split: int | None) -> None:
 async def test_text_streaming_async() -> None:
     with LoopbackServer(sse(doc_derived_text_stream, split=11)) as server:
         stream = await acall(server, stream=True)
-        events = dump([event async for event in stream])
+        events = [dump(event) async for event in stream]
     assert_stream_conforms(events)
     assert events[-1]["type"] == "response.completed"
     assert events[-1]["response"]["output"][0]["content"][0]["text"] == "Hello! How can I help you today?"
@@ -672,7 +644,7 @@ def test_parallel_calls_with_ids_and_signature() -> None:
         response = call(server, tools=tools, tool_choice="required")
         sent = server.last().json()
     assert sent["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
-    data = as_dict(response)
+    data = dump(response)
     assert response_schema_problems(data) == []
     output = data["output"]
     assert [item["type"] for item in output] == ["reasoning", "function_call", "function_call"]
@@ -744,7 +716,7 @@ def test_streamed_tool_call_round_trip_keeps_signature_and_names() -> None:
             "parts": [{"functionResponse": {"name": "get_weather", "response": {"output": "sunny, 24 C"}}}],
         },
     ]
-    assert as_dict(response)["output"][0]["content"][0]["text"] == "Sunny."
+    assert dump(response)["output"][0]["content"][0]["text"] == "Sunny."
 
 
 def test_previous_response_id_through_the_local_store(tmp_path: Any) -> None:
@@ -792,7 +764,7 @@ def test_max_tokens_is_incomplete(stream: bool) -> None:
             final = events[-1]["response"]
             assert events[-1]["type"] == "response.incomplete"
         else:
-            final = as_dict(result)
+            final = dump(result)
             assert response_schema_problems(final) == []
     assert final["status"] == "incomplete"
     assert final["incomplete_details"] == {"reason": "max_output_tokens"}
@@ -811,7 +783,7 @@ def test_safety_finish_is_incomplete_content_filter(stream: bool) -> None:
             assert_stream_conforms(events)
             final = events[-1]["response"]
         else:
-            final = as_dict(result)
+            final = dump(result)
     assert final["status"] == "incomplete"
     assert final["incomplete_details"] == {"reason": "content_filter"}
 
@@ -847,7 +819,7 @@ async def test_error_chunk_mid_stream_async() -> None:
         with pytest.raises(RateLimitError):
             async for event in stream:
                 events.append(event)
-    dumped = dump(events)
+    dumped = [dump(event) for event in events]
     assert dumped[-1]["type"] == "response.failed"
     assert_stream_conforms(dumped)
 

@@ -2,7 +2,7 @@
 
 SmolLM2 is tiny: budgets stay small (<= 40 tokens), temperature is 0, and the tests assert
 on structure (statuses, item kinds, grammar-constrained JSON), never on the wording.
-Every stream goes through ``assert_stream_conforms`` (order, identity, spec schemas).
+Every stream goes through ``assert_stream_conforms`` (the shipped stream validator).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stream_order import assert_stream_conforms, response_schema_problems
 
 import anyllm
 from anyllm.testing.llama_server import LlamaServer
+from tests.helpers.conformance import assert_stream_conforms, response_schema_problems
 
 pytestmark = pytest.mark.llamacpp
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .faults import WIRES, FaultServer, reply
+from tests.helpers.faults import WIRES, FaultServer, reply
 
 pytest.importorskip("xdist", reason="pytest-xdist is needed for parallel recording")
 

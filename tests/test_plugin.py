@@ -27,8 +27,7 @@ import yaml
 
 from anyllm.testing.certify import verify_certificate
 from anyllm.testing.validate import validate_response, validate_stream
-
-from .loopback import LoopbackServer, Reply, Seen
+from tests.helpers.loopback import LoopbackServer, Reply, Seen
 
 pytest_plugins = ["pytester"]
 # pytester's in-process runs restore sys.modules afterwards: a module first imported inside an
@@ -736,3 +735,38 @@ def test_an_expected_error_is_judged_by_the_error_rules_once(pytester):
     # find the same problem at the same path; it is counted once.
     assert bad["rules"] == ["SCHEMA-ERROR"]
     assert [(v["rule"], v["path"]) for v in bad["violations"]] == [("SCHEMA-ERROR", "$.error")]
+
+
+def test_a_local_server_starts_once_on_first_need_and_stops_with_the_session():
+    from anyllm.testing.llama_server import LlamaServerUnavailable
+    from anyllm.testing.local_servers import LOCAL_SERVERS, LocalServerStarter
+    from anyllm.testing.plugin.session import SessionState
+
+    # The llamacpp row is recorded against the llama.cpp server the harness starts itself.
+    llama = LOCAL_SERVERS["llamacpp"]
+    assert llama.unavailable is LlamaServerUnavailable and llama.require_env == "ANYLLM_REQUIRE_LLAMA"
+
+    calls: list[str] = []
+
+    class Server:
+        base_url, model = "http://127.0.0.1:1/v1", "tiny"
+
+        def stop(self) -> None:
+            calls.append("stop")
+
+    def start() -> Server:
+        calls.append("start")
+        return Server()
+
+    def broken() -> Server:
+        calls.append("broken")
+        raise LlamaServerUnavailable("not installed")
+
+    state = SessionState()
+    good = LocalServerStarter("good", start, LlamaServerUnavailable, "UNUSED")
+    assert state.local_server("a", good) is state.local_server("a", good) is not None
+    bad = LocalServerStarter("bad", broken, LlamaServerUnavailable, "UNUSED")
+    assert state.local_server("b", bad) is None and state.local_server("b", bad) is None
+    assert state.server_errors == {"b": "not installed"}  # remembered, not retried
+    state.stop()
+    assert calls == ["start", "broken", "stop"] and state.servers == {}

@@ -4,7 +4,7 @@ The canary: each provider auth style (``Authorization: Bearer``, ``x-api-key``,
 ``api-key``, ``x-goog-api-key``, ``?key=``) carries a unique fake key, recorded through the
 pytest plugin against a real loopback server. The key must reach the server (or the check
 proves nothing) and then appear in no cassette, report, log line, exception message or
-repr. Servers answer with doc-derived wire shapes (``tests/faults.py``).
+repr. Servers answer with doc-derived wire shapes (``tests/helpers/faults.py``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ import yaml
 
 import anyllm
 from anyllm.errors import AnyLLMError, AuthenticationError
-from anyllm.providers import base as backends
+from anyllm.providers import factory as backends
 from anyllm.providers.registry import provider_metadata
-
-from .faults import WIRES, Behaviour, Conn, FaultServer, Request, reply
+from tests.helpers.faults import WIRES, Behaviour, Conn, FaultServer, Request, reply
 
 pytest_plugins = ["pytester"]
 

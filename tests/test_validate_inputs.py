@@ -7,17 +7,18 @@ import subprocess
 import sys
 
 import pytest
-from validate_samples import doc_derived_response, doc_derived_stream, find, framed, raw_sse
 
 from anyllm.streaming import SSEDecoder
 from anyllm.testing.validate import StreamValidator, validate_response, validate_stream
+from tests.validate_samples import doc_derived_response, doc_derived_stream, find, framed, raw_sse
 
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, anyllm.testing.validate as v; "
+        "import sys, anyllm.testing.validate; "
+        "from anyllm.testing.validate import schema_store; "
         "bad = [m for m in ('openai', 'pytest', 'jsonschema', 'jsonschema_rs') if m in sys.modules]; "
-        "assert not bad, bad; assert v._STORE is None"
+        "assert not bad, bad; assert schema_store._STORE is None"
     )
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1])

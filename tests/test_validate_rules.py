@@ -8,14 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from validate_samples import (
-    doc_derived_response,
-    doc_derived_stream,
-    find,
-    framed,
-    raw_sse,
-    renumber,
-)
 
 from anyllm.testing.rules import RULES, catalogue
 from anyllm.testing.validate import (
@@ -24,6 +16,14 @@ from anyllm.testing.validate import (
     validate_request,
     validate_response,
     validate_stream,
+)
+from tests.validate_samples import (
+    doc_derived_response,
+    doc_derived_stream,
+    find,
+    framed,
+    raw_sse,
+    renumber,
 )
 
 Pair = tuple[list[Violation], list[Violation]]

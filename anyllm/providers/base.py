@@ -1,21 +1,22 @@
-"""What every protocol backend offers, and the cache that makes clients long-lived.
+"""What every protocol backend offers, and the configuration that identifies one.
 
 A backend is one configured connection to a provider (metadata, base URL, key, client
 arguments). Creating HTTP clients costs far more than a call against a local server, so
-backends are built once per configuration and reused by every later call.
+backends are built once per configuration and reused by every later call; the cache and
+the choice of backend class per protocol live in :mod:`anyllm.providers.factory`.
 """
 
 from __future__ import annotations
 
 import abc
-import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from anyllm.providers.registry import ProviderMetadata
+from anyllm.request import ResponsesRequest
 
-__all__ = ["Backend", "ClientConfig", "get_backend"]
+__all__ = ["DEFAULT_TIMEOUT", "Backend", "ClientConfig"]
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -57,7 +58,7 @@ class ClientConfig:
 
 
 class Backend(abc.ABC):
-    """One provider protocol, configured. Bodies in and out are Responses-shaped."""
+    """One provider protocol, configured. Requests in and results out are Responses-shaped."""
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
@@ -66,77 +67,27 @@ class Backend(abc.ABC):
     def provider(self) -> str:
         return self.config.metadata.name
 
-    def check(self, body: dict[str, Any]) -> None:  # noqa: B027 - optional hook
-        """Raise UnsupportedParameterError for what the target cannot express (no network)."""
+    def wire_body(self, request: ResponsesRequest) -> dict[str, Any]:
+        """The JSON body this backend sends for ``request`` (no network): the Responses body
+        itself here; a translating backend overrides it with the provider's own shape."""
+        return request.wire_body()
 
     @abc.abstractmethod
-    def create(self, body: dict[str, Any]) -> Any:
+    def create(self, request: ResponsesRequest) -> Any:
         """One non-streaming call."""
 
     @abc.abstractmethod
-    async def acreate(self, body: dict[str, Any]) -> Any:
+    async def acreate(self, request: ResponsesRequest) -> Any:
         """One non-streaming call, async."""
 
     @abc.abstractmethod
-    def stream(self, body: dict[str, Any]) -> Iterator[Any]:
+    def stream(self, request: ResponsesRequest) -> Iterator[Any]:
         """A streaming call: sends the request now (HTTP errors raise here), then yields typed
         events; the connection closes when the iterator ends, is closed, or is collected."""
 
     @abc.abstractmethod
-    async def astream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
+    async def astream(self, request: ResponsesRequest) -> AsyncIterator[Any]:
         """A streaming call, async: awaiting sends the request; iterate the result."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release pooled connections."""
-
-
-_CACHE: dict[tuple[Any, ...], Backend] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def _backend_class(protocol: str) -> type[Backend]:
-    # Imported on first use: each protocol module pulls in its own SDK or translator.
-    if protocol == "openai":
-        from anyllm.providers.openai import OpenAIBackend
-
-        return OpenAIBackend
-    if protocol == "openresponses":
-        from anyllm.providers.openresponses import OpenResponsesBackend
-
-        return OpenResponsesBackend
-    if protocol == "chat":
-        from anyllm.providers.chat import ChatBackend
-
-        return ChatBackend
-    if protocol == "anthropic":
-        from anyllm.providers.anthropic import AnthropicBackend
-
-        return AnthropicBackend
-    if protocol == "gemini":
-        from anyllm.providers.gemini import GeminiBackend
-
-        return GeminiBackend
-    raise AssertionError(f"no backend for protocol {protocol!r}")
-
-
-def get_backend(config: ClientConfig) -> Backend:
-    """The one backend for this configuration, built on first use."""
-    key = config.cache_key()
-    backend = _CACHE.get(key)
-    if backend is not None:
-        return backend
-    with _CACHE_LOCK:
-        backend = _CACHE.get(key)
-        if backend is None:
-            backend = _backend_class(config.metadata.protocol)(config)
-            _CACHE[key] = backend
-        return backend
-
-
-def clear_backends() -> None:
-    """Close and forget every cached backend (tests, or after fork)."""
-    with _CACHE_LOCK:
-        backends = list(_CACHE.values())
-        _CACHE.clear()
-    for backend in backends:
-        backend.close()

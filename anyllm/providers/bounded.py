@@ -3,9 +3,10 @@
 The project's own HTTP path counts bytes as it reads (:mod:`anyllm.providers.http`). The
 openai SDK reads replies on its own, whole, so a gigantic body or an endless SSE event
 would fill memory before anyllm sees a byte. These transports wrap the SDK's httpx2
-transport and count bytes on the wire: a reply past ``MAX_BODY_BYTES``, or an SSE event
-past ``MAX_EVENT_BYTES``, stops the read with :class:`BodyTooLarge`, which carries the
-typed error (ProviderError / StreamError) the caller raises.
+transport and count bytes on the wire with the same :class:`~anyllm.providers.http.ReplyBudget`:
+a reply past ``MAX_BODY_BYTES``, or an SSE event past ``MAX_EVENT_BYTES``, stops the read
+with :class:`BodyTooLarge`, which carries the typed error (ProviderError / StreamError)
+the caller raises.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import httpx2
 
-from anyllm.errors import AnyLLMError, ProviderError, StreamError
+from anyllm.errors import AnyLLMError
+from anyllm.providers.http import ReplyBudget
 
 __all__ = ["AsyncBoundedTransport", "BodyTooLarge", "BoundedTransport", "too_large_in"]
 
@@ -41,40 +43,26 @@ def too_large_in(exc: BaseException) -> AnyLLMError | None:
 
 
 class _Counter:
-    """Bytes of the whole reply, and of the SSE event being received."""
+    """Finds where SSE events end in raw bytes and feeds :class:`ReplyBudget`, which counts."""
+
+    __slots__ = ("budget", "streaming", "tail")
 
     def __init__(self, provider: str, streaming: bool) -> None:
-        self.provider = provider
+        self.budget = ReplyBudget(provider)
         self.streaming = streaming
-        self.total = 0
-        self.pending = 0
-        self.tail = b""
+        self.tail = b""  # the last bytes seen, so an event end split across chunks is found
 
     def count(self, chunk: bytes) -> None:
-        from anyllm.providers import http  # the bounds are read at use, so they can be tuned
-
-        if self.streaming:
+        try:
+            if not self.streaming:
+                self.budget.body(len(chunk))
+                return
             window = self.tail + chunk
             end = max(window.rfind(mark) + len(mark) if mark in window else -1 for mark in _EVENT_ENDS)
-            self.pending = len(window) - end if end >= 0 else self.pending + len(chunk)
             self.tail = window[-3:]
-            if self.pending > http.MAX_EVENT_BYTES:
-                raise BodyTooLarge(
-                    StreamError(
-                        f"{self.provider} sent a stream event larger than {http.MAX_EVENT_BYTES} bytes; "
-                        "refused",
-                        provider=self.provider,
-                    )
-                )
-            return
-        self.total += len(chunk)
-        if self.total > http.MAX_BODY_BYTES:
-            raise BodyTooLarge(
-                ProviderError(
-                    f"{self.provider} sent a reply larger than {http.MAX_BODY_BYTES} bytes; refused",
-                    provider=self.provider,
-                )
-            )
+            self.budget.stream(len(chunk), since_event_end=len(window) - end if end >= 0 else None)
+        except AnyLLMError as error:
+            raise BodyTooLarge(error) from None
 
 
 def _counter(provider: str, response: httpx2.Response) -> _Counter:

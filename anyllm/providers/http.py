@@ -32,7 +32,15 @@ from anyllm.errors import (
 from anyllm.providers.base import ClientConfig
 from anyllm.streaming import SSEDecoder, SSEEvent
 
-__all__ = ["HttpTransport", "auth_headers", "dumps", "shared_ssl_context"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_EVENT_BYTES",
+    "HttpTransport",
+    "ReplyBudget",
+    "auth_headers",
+    "dumps",
+    "shared_ssl_context",
+]
 
 _T = TypeVar("_T")
 
@@ -41,8 +49,47 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})
 
 # A reply body (or one SSE event) larger than this is refused instead of read to the end, so
 # a server sending an endless or gigantic body fails typed instead of exhausting memory.
+# Read at each use (tests and callers may tune them), by ReplyBudget only.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_EVENT_BYTES = 32 * 1024 * 1024
+
+
+class ReplyBudget:
+    """Counts one reply's bytes as they arrive and refuses it past the bounds, typed.
+
+    The one place the bounds are applied, for this module's own reads and for the
+    transports that wrap the openai SDK's (:mod:`anyllm.providers.bounded`): a whole body
+    past ``MAX_BODY_BYTES`` is a ProviderError, one SSE event past ``MAX_EVENT_BYTES`` a
+    StreamError.
+    """
+
+    __slots__ = ("pending", "provider", "status", "total")
+
+    def __init__(self, provider: str, status: int | None = None) -> None:
+        self.provider = provider
+        self.status = status
+        self.total = 0  # bytes of the whole body
+        self.pending = 0  # bytes since the last complete SSE event
+
+    def body(self, size: int) -> None:
+        """``size`` more bytes of a body that is read whole."""
+        self.total += size
+        if self.total > MAX_BODY_BYTES:
+            raise ProviderError(
+                f"{self.provider} sent a reply larger than {MAX_BODY_BYTES} bytes; refused",
+                provider=self.provider,
+                status_code=self.status,
+            )
+
+    def stream(self, size: int, *, since_event_end: int | None) -> None:
+        """``size`` more bytes of an SSE stream; ``since_event_end``: how many of them follow
+        the last event that ended inside them (None: no event ended)."""
+        self.pending = self.pending + size if since_event_end is None else since_event_end
+        if self.pending > MAX_EVENT_BYTES:
+            raise StreamError(
+                f"{self.provider} sent a stream event larger than {MAX_EVENT_BYTES} bytes; refused",
+                provider=self.provider,
+            )
 
 
 def dumps(body: Any) -> bytes:
@@ -151,21 +198,12 @@ class HttpTransport:
             response.status_code, response.content, response.headers, provider=self.provider
         )
 
-    def _too_large(self, what: str, limit: int, status: int | None = None) -> AnyLLMError:
-        return (StreamError if what == "stream event" else ProviderError)(
-            f"{self.provider} sent a {what} larger than {limit} bytes; refused",
-            provider=self.provider,
-            status_code=status,
-        )
-
     def _read(self, response: httpx2.Response) -> bytes:
         """The whole body, at most MAX_BODY_BYTES (then ProviderError); closes the response."""
         try:
-            parts, size = [], 0
+            parts, budget = [], ReplyBudget(self.provider, response.status_code)
             for part in response.iter_bytes():
-                size += len(part)
-                if size > MAX_BODY_BYTES:
-                    raise self._too_large("reply", MAX_BODY_BYTES, response.status_code)
+                budget.body(len(part))
                 parts.append(part)
         except httpx2.HTTPError as exc:
             raise self._transport_error(exc) from exc
@@ -176,11 +214,9 @@ class HttpTransport:
 
     async def _aread(self, response: httpx2.Response) -> bytes:
         try:
-            parts, size = [], 0
+            parts, budget = [], ReplyBudget(self.provider, response.status_code)
             async for part in response.aiter_bytes():
-                size += len(part)
-                if size > MAX_BODY_BYTES:
-                    raise self._too_large("reply", MAX_BODY_BYTES, response.status_code)
+                budget.body(len(part))
                 parts.append(part)
         except httpx2.HTTPError as exc:
             raise self._transport_error(exc) from exc
@@ -331,17 +367,12 @@ class HttpTransport:
     def _events(self, response: httpx2.Response) -> Iterator[SSEEvent]:
         try:
             decoder = SSEDecoder()
-            pending = 0  # bytes since the last complete event
+            budget = ReplyBudget(self.provider)
             try:
                 for chunk in response.iter_bytes():
                     events = decoder.feed(chunk)
-                    if events:
-                        pending = 0
-                        yield from events
-                    else:
-                        pending += len(chunk)
-                        if pending > MAX_EVENT_BYTES:
-                            raise self._too_large("stream event", MAX_EVENT_BYTES)
+                    budget.stream(len(chunk), since_event_end=0 if events else None)
+                    yield from events
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             yield from decoder.flush()
@@ -351,18 +382,13 @@ class HttpTransport:
     async def _aevents(self, response: httpx2.Response) -> AsyncIterator[SSEEvent]:
         try:
             decoder = SSEDecoder()
-            pending = 0
+            budget = ReplyBudget(self.provider)
             try:
                 async for chunk in response.aiter_bytes():
                     events = decoder.feed(chunk)
-                    if events:
-                        pending = 0
-                        for event in events:
-                            yield event
-                    else:
-                        pending += len(chunk)
-                        if pending > MAX_EVENT_BYTES:
-                            raise self._too_large("stream event", MAX_EVENT_BYTES)
+                    budget.stream(len(chunk), since_event_end=0 if events else None)
+                    for event in events:
+                        yield event
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             for event in decoder.flush():

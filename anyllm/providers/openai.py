@@ -8,7 +8,9 @@ Where the SDK's own behaviour would break this library's guarantees, it is corre
 here: its retries skip 408/409 (only 429 and 5xx are retried, as everywhere else), a
 stream that ends without a terminal event or carries undecodable JSON raises
 StreamError instead of ending silently or leaking ``json.JSONDecodeError``, and
-api-key providers (Azure) send the key once, in ``api-key``.
+api-key providers (Azure) send the key once, in ``api-key``. A server that keeps no
+responses (``native_previous_response_id`` False, e.g. Groq) gets ``previous_response_id``
+and ``store=True`` from the local response store, as the translated providers do.
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ from anyllm.errors import (
     error_from_http,
 )
 from anyllm.providers.base import Backend, ClientConfig
+from anyllm.providers.local_context import LocalContext
+from anyllm.request import ResponsesRequest
+from anyllm.spec import TERMINAL_EVENT_TYPES
 
 if TYPE_CHECKING:
     import openai
 
 __all__ = ["OpenAIBackend"]
-
-
-_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 @functools.cache
@@ -122,6 +124,10 @@ class OpenAIBackend(Backend):
         super().__init__(config)
         self._client: openai.OpenAI | None = None
         self._aclient: openai.AsyncOpenAI | None = None
+        # None: the server keeps responses itself and resolves previous_response_id.
+        self.local: LocalContext | None = None
+        if not config.metadata.native_previous_response_id:
+            self.local = LocalContext(self.provider, config.client_args.get("response_store"))
 
     def _client_kwargs(self) -> dict[str, Any]:
         args = dict(self.config.client_args)
@@ -180,6 +186,17 @@ class OpenAIBackend(Backend):
             self._aclient = client_class(**kwargs)
         return self._aclient
 
+    def _sdk_kwargs(self, request: ResponsesRequest) -> dict[str, Any]:
+        """``responses.create`` keyword arguments for ``request`` (stored context included)."""
+        if self.local is not None:
+            request = self.local.with_context(request)
+        return self._split(request.wire_body())
+
+    def _remember(self, request: ResponsesRequest, response: Any) -> None:
+        """Keep a finished response in the local store when this server keeps none."""
+        if self.local is not None:
+            self.local.remember_typed(request, response)
+
     def _split(self, body: dict[str, Any]) -> dict[str, Any]:
         import openai
 
@@ -194,40 +211,58 @@ class OpenAIBackend(Backend):
             kwargs["extra_headers"] = {"Authorization": openai.Omit()}
         return kwargs
 
-    def create(self, body: dict[str, Any]) -> Any:
+    def create(self, request: ResponsesRequest) -> Any:
         import openai
 
+        kwargs = self._sdk_kwargs(request)  # a missing previous response raises here, typed
         try:
-            return self.client.responses.create(**self._split(body))
+            response = self.client.responses.create(**kwargs)
         except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
+        self._remember(request, response)
+        return response
 
-    async def acreate(self, body: dict[str, Any]) -> Any:
+    async def acreate(self, request: ResponsesRequest) -> Any:
         import openai
 
+        kwargs = self._sdk_kwargs(request)  # a missing previous response raises here, typed
         try:
-            return await self.aclient.responses.create(**self._split(body))
+            response = await self.aclient.responses.create(**kwargs)
         except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
+        self._remember(request, response)
+        return response
 
-    def stream(self, body: dict[str, Any]) -> Iterator[Any]:
+    def stream(self, request: ResponsesRequest) -> Iterator[Any]:
         import openai
 
+        kwargs = self._sdk_kwargs(request)  # a missing previous response raises here, typed
         try:
-            sdk_stream = self.client.responses.create(stream=True, **self._split(body))
+            sdk_stream = self.client.responses.create(**kwargs)
         except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
-        return self._iterate(sdk_stream)
+        return self._iterate(request, sdk_stream)
 
-    def _iterate(self, sdk_stream: Any) -> Iterator[Any]:
+    def _ended(self, request: ResponsesRequest, event: Any) -> bool:
+        """Whether ``event`` ends the stream; a finished response is remembered."""
+        event_type = getattr(event, "type", None)
+        if event_type not in TERMINAL_EVENT_TYPES:
+            return False
+        if event_type != "response.failed":
+            self._remember(request, event.response)
+        return True
+
+    def _iterate(self, request: ResponsesRequest, sdk_stream: Any) -> Iterator[Any]:
         import httpx2
         import openai
 
         ended = False
         try:
             for event in sdk_stream:
-                ended = ended or getattr(event, "type", None) in _TERMINAL
+                ended = self._ended(request, event) or ended
                 yield event
+        except AnyLLMError:
+            raise  # already typed (the local store's errors)
         except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
             raise _stream_failure(exc, self.provider) from exc
         finally:
@@ -235,24 +270,27 @@ class OpenAIBackend(Backend):
         if not ended:
             raise _missing_terminal(self.provider)
 
-    async def astream(self, body: dict[str, Any]) -> AsyncIterator[Any]:
+    async def astream(self, request: ResponsesRequest) -> AsyncIterator[Any]:
         import openai
 
+        kwargs = self._sdk_kwargs(request)  # a missing previous response raises here, typed
         try:
-            sdk_stream = await self.aclient.responses.create(stream=True, **self._split(body))
+            sdk_stream = await self.aclient.responses.create(**kwargs)
         except (openai.OpenAIError, ValueError) as exc:
             raise _map_error(exc, self.provider) from exc
-        return self._aiterate(sdk_stream)
+        return self._aiterate(request, sdk_stream)
 
-    async def _aiterate(self, sdk_stream: Any) -> AsyncIterator[Any]:
+    async def _aiterate(self, request: ResponsesRequest, sdk_stream: Any) -> AsyncIterator[Any]:
         import httpx2
         import openai
 
         ended = False
         try:
             async for event in sdk_stream:
-                ended = ended or getattr(event, "type", None) in _TERMINAL
+                ended = self._ended(request, event) or ended
                 yield event
+        except AnyLLMError:
+            raise  # already typed (the local store's errors)
         except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
             raise _stream_failure(exc, self.provider) from exc
         finally:

@@ -3,7 +3,9 @@
 Replies are typed with openresponses-types in strict mode. A stream ends at ``[DONE]`` or
 when the connection closes; a stream that closes without a terminal event, carries a body
 that is not JSON, or ends in ``response.failed`` raises StreamError after yielding what
-it received, so a broken server is never mistaken for a finished answer.
+it received, so a broken server is never mistaken for a finished answer. A server that
+keeps no responses (``native_previous_response_id`` False) gets ``previous_response_id``
+and ``store=True`` from the local response store.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 from anyllm.errors import AnyLLMError, ProviderError, StreamError
 from anyllm.providers.base import Backend, ClientConfig
 from anyllm.providers.http import HttpTransport, auth_headers
+from anyllm.providers.local_context import LocalContext
+from anyllm.request import ResponsesRequest
+from anyllm.spec import TERMINAL_EVENT_STATUS, TERMINAL_EVENT_TYPES
 from anyllm.streaming import DONE, SSEEvent
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
 __all__ = ["OpenResponsesBackend"]
-
-_TERMINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 class _StreamState:
@@ -62,7 +65,7 @@ class _StreamState:
                 provider=self.provider,
                 code=getattr(error, "code", None),
             )
-        if event_type in _TERMINAL:
+        if event_type in TERMINAL_EVENT_TYPES:
             self.terminal = str(event_type)
             if event_type == "response.failed" and self.failure is None:
                 response_error = getattr(getattr(event, "response", None), "error", None)
@@ -90,6 +93,10 @@ class OpenResponsesBackend(Backend):
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
         self.transport = HttpTransport(config, headers=auth_headers(config))
+        # None: the server keeps responses itself and resolves previous_response_id.
+        self.local: LocalContext | None = None
+        if not config.metadata.native_previous_response_id:
+            self.local = LocalContext(self.provider, config.client_args.get("response_store"))
 
     def _parse(self, content: bytes) -> Any:
         from pydantic import ValidationError
@@ -105,23 +112,46 @@ class OpenResponsesBackend(Backend):
                 provider=self.provider,
             ) from exc
 
-    def create(self, body: dict[str, Any]) -> Any:
-        return self._parse(self.transport.post("responses", body).content)
+    def _outgoing(self, request: ResponsesRequest) -> dict[str, Any]:
+        """The JSON body to send (the stored conversation in front when the server keeps none)."""
+        if self.local is not None:
+            request = self.local.with_context(request)
+        return request.wire_body()
 
-    async def acreate(self, body: dict[str, Any]) -> Any:
-        return self._parse((await self.transport.apost("responses", body)).content)
+    def _finished(self, request: ResponsesRequest, response: Any) -> Any:
+        if self.local is not None:
+            self.local.remember_typed(request, response)
+        return response
 
-    def stream(self, body: dict[str, Any]) -> Iterator[BaseModel]:
-        events = self.transport.open_sse("responses", {**body, "stream": True})
-        return self._iterate(events)
+    def _seen(self, request: ResponsesRequest, event: Any) -> None:
+        """Remember the response a completed or incomplete terminal event carries."""
+        if self.local is None:
+            return
+        event_type = getattr(event, "type", None)
+        status = TERMINAL_EVENT_STATUS.get(str(getattr(event_type, "value", event_type)))
+        if status in ("completed", "incomplete"):
+            self.local.remember_typed(request, event.response)
 
-    def _iterate(self, events: Iterator[SSEEvent]) -> Iterator[BaseModel]:
+    def create(self, request: ResponsesRequest) -> Any:
+        response = self._parse(self.transport.post("responses", self._outgoing(request)).content)
+        return self._finished(request, response)
+
+    async def acreate(self, request: ResponsesRequest) -> Any:
+        response = self._parse((await self.transport.apost("responses", self._outgoing(request))).content)
+        return self._finished(request, response)
+
+    def stream(self, request: ResponsesRequest) -> Iterator[BaseModel]:
+        events = self.transport.open_sse("responses", self._outgoing(request))
+        return self._iterate(request, events)
+
+    def _iterate(self, request: ResponsesRequest, events: Iterator[SSEEvent]) -> Iterator[BaseModel]:
         state = _StreamState(self.provider)
         try:
             for sse in events:
                 event = state.parse(sse)
                 if event is None:
                     break
+                self._seen(request, event)
                 yield event
             state.finish()
         finally:
@@ -129,17 +159,20 @@ class OpenResponsesBackend(Backend):
             if close is not None:
                 close()
 
-    async def astream(self, body: dict[str, Any]) -> AsyncIterator[BaseModel]:
-        events = await self.transport.aopen_sse("responses", {**body, "stream": True})
-        return self._aiterate(events)
+    async def astream(self, request: ResponsesRequest) -> AsyncIterator[BaseModel]:
+        events = await self.transport.aopen_sse("responses", self._outgoing(request))
+        return self._aiterate(request, events)
 
-    async def _aiterate(self, events: AsyncIterator[SSEEvent]) -> AsyncIterator[BaseModel]:
+    async def _aiterate(
+        self, request: ResponsesRequest, events: AsyncIterator[SSEEvent]
+    ) -> AsyncIterator[BaseModel]:
         state = _StreamState(self.provider)
         try:
             async for sse in events:
                 event = state.parse(sse)
                 if event is None:
                     break
+                self._seen(request, event)
                 yield event
             state.finish()
         finally:

@@ -48,7 +48,10 @@ class ProviderMetadata:
     ``responses`` is True for every provider here: the native ones serve the Responses
     API themselves, the others reach it by translation. ``previous_response_id`` is True
     where it works at all (natively, or through the local response store), and
-    ``native_previous_response_id`` tells which.
+    ``native_previous_response_id`` tells which: where it is False the backend keeps the
+    conversation in the local response store and never sends ``previous_response_id`` or
+    ``store`` (:mod:`anyllm.providers.local_context`). Translated providers keep nothing
+    server-side, so they always use the local store.
     """
 
     name: str

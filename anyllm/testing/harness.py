@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import inspect
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
@@ -24,6 +26,7 @@ from typing import Any
 
 from anyllm.errors import AnyLLMError
 from anyllm.providers.registry import ProviderMetadata
+from anyllm.spec import TERMINAL_EVENT_TYPES
 from anyllm.testing.rules import Profile
 from anyllm.testing.validate import (
     StreamValidator,
@@ -271,7 +274,16 @@ class StreamResult:
         )
 
 
-_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+# Keyword arguments of responses() that choose where and how to call, not what to send.
+_CALL_ARGUMENTS = frozenset({"model", "provider", "api_key", "api_base", "client_args"})
+
+
+@functools.cache
+def _named_arguments() -> frozenset[str]:
+    """The keywords ``responses()`` names (checked); any other keyword goes into the body as is."""
+    import anyllm
+
+    return frozenset(inspect.signature(anyllm.responses).parameters)
 
 
 class ConformanceClient:
@@ -299,12 +311,18 @@ class ConformanceClient:
             out["api_key"] = self.target.api_key
         return out
 
-    def _request(self, input_data: Any, params: dict[str, Any]) -> dict[str, Any]:
-        request = {"model": params.get("model", self.target.model), "input": input_data}
-        request.update(
-            {k: v for k, v in params.items() if k not in ("model", "api_key", "api_base", "client_args")}
-        )
-        return json.loads(json.dumps(request, default=str))  # type: ignore[no-any-return]
+    def _request(self, input_data: Any, params: dict[str, Any], *, stream: bool = False) -> dict[str, Any]:
+        """The request body ``responses()`` sends for these arguments, as JSON: built by the
+        library's own builder, so the validator compares the reply with what really went out."""
+        from anyllm.api import build_request
+        from anyllm.request import ResponsesRequest
+
+        sent = {k: v for k, v in params.items() if k not in _CALL_ARGUMENTS}
+        named = {k: v for k, v in sent.items() if k in _named_arguments()}
+        extra = {k: v for k, v in sent.items() if k not in named}
+        body = build_request(params.get("model", self.target.model), input_data, named, extra)
+        wire = ResponsesRequest(body, stream=stream).wire_body()
+        return json.loads(json.dumps(wire, default=str))  # type: ignore[no-any-return]
 
     # -- non-streaming ---------------------------------------------------------------------
 
@@ -349,7 +367,7 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        request = self._request(input_data, {**params, "model": model, "stream": True})
+        request = self._request(input_data, {**params, "model": model}, stream=True)
         events = anyllm.responses(model, input_data, stream=True, **self._kwargs(params))
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
@@ -365,12 +383,12 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        request = self._request(input_data, {**params, "model": model, "stream": True})
+        request = self._request(input_data, {**params, "model": model}, stream=True)
         events = await anyllm.aresponses(model, input_data, stream=True, **self._kwargs(params))
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
         try:
-            async for event in events:  # type: ignore[union-attr]
+            async for event in events:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc
@@ -382,10 +400,8 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        request = self._request(input_data, {**params, "model": model, "stream": True})
-        events: Iterator[Any] = anyllm.responses(  # type: ignore[assignment]
-            model, input_data, stream=True, **self._kwargs(params)
-        )
+        request = self._request(input_data, {**params, "model": model}, stream=True)
+        events: Iterator[Any] = anyllm.responses(model, input_data, stream=True, **self._kwargs(params))
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
         for event in events:
@@ -402,8 +418,8 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        request = self._request(input_data, {**params, "model": model, "stream": True})
-        events: AsyncIterator[Any] = await anyllm.aresponses(  # type: ignore[assignment]
+        request = self._request(input_data, {**params, "model": model}, stream=True)
+        events: AsyncIterator[Any] = await anyllm.aresponses(
             model, input_data, stream=True, **self._kwargs(params)
         )
         validator = self.validator.stream_validator(request=request)
@@ -422,7 +438,7 @@ class ConformanceClient:
         self.validator.feed(validator, event)
         body = as_dict(event)
         result.events.append(body)
-        if body.get("type") in _TERMINAL:
+        if body.get("type") in TERMINAL_EVENT_TYPES:
             result.terminal = str(body["type"])
             response = body.get("response")
             result.final = response if isinstance(response, dict) else None

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from anyllm.testing.cassettes import MIN_SECRET_LENGTH, REDACTED, secret_forms
+from anyllm.testing.cassettes.secrets import MIN_SECRET_LENGTH, REDACTED, secret_forms
 
 __all__ = ["REQUEST_LOGGERS", "SecretLogFilter", "scrub_text"]
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from anyllm.spec import SPEC_VERSION
+
 __all__ = [
     "STATES",
     "build_report",
@@ -43,13 +45,6 @@ TERMINAL_MARKUP: dict[str, dict[str, bool]] = {
     "unsupported": {"blue": True},
     "not_recorded": {"light": True},
 }
-COLOURS = {
-    "passed": "#2e7d32",
-    "baselined": "#b58900",
-    "failed": "#c62828",
-    "unsupported": "#1565c0",
-    "not_recorded": "#9e9e9e",
-}
 
 
 def cell_state(result: dict[str, Any]) -> str:
@@ -60,15 +55,9 @@ def cell_state(result: dict[str, Any]) -> str:
 
 
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+    from anyllm.testing.cassettes.provenance import library_version
 
-    from anyllm.testing.cassettes import SPEC_VERSION
-
-    try:
-        library = version("anyllm")
-    except PackageNotFoundError:
-        library = "0+unknown"
-    return {"library_version": library, "spec_version": SPEC_VERSION}
+    return {"library_version": library_version(), "spec_version": SPEC_VERSION}
 
 
 def build_report(

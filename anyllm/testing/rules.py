@@ -3,7 +3,8 @@
 Why a catalogue: every verdict names the rule it applies, so reports, baselines and the
 fuzzing work can enumerate the rules, and a test checks that each one has a violating and a
 conforming sample. Section names are headings of the prose specification
-(``specification-2026-04-24.mdx``) or, for schema rules, the OpenAPI document.
+(``specification-<version>.mdx``, the release :data:`anyllm.spec.SPEC_VERSION`) or, for
+schema rules, the OpenAPI document.
 
 Profiles:
 
@@ -36,7 +37,7 @@ Severity = Literal["error", "warning", "info"]
 Profile = Literal["openresponses", "openai"]
 PROFILES: tuple[Profile, ...] = ("openresponses", "openai")
 
-# Section references (headings of specification-2026-04-24.mdx).
+# Section references (headings of the prose specification).
 S_SCHEMA = "openapi.json: components/schemas"
 S_HTTP = "Specification / HTTP Responses"
 S_SSE = "Specification / HTTP Responses / Streaming HTTP Responses"
@@ -44,9 +45,7 @@ S_ITEM_STATE = "Items / Items are state machines"
 S_ITEM_STREAM = "Items / Items are streamable"
 S_ITEM_EXT = "Items / Items are extensible; Extending Open Responses / Extending Items"
 S_EVENT_EXT = "Extending Open Responses / Extending streaming events"
-S_TOOL_EXT = "Extending Open Responses / Extending tools"
 S_STATE = "Key Principles / State machines; Streaming / State Machine events"
-S_STREAMING = "Streaming"
 S_ERRORS = "Errors"
 S_TOOL_CHOICE = "tool_choice"
 S_ALLOWED = "tool_choice / allowed_tools"
@@ -309,11 +308,6 @@ def catalogue() -> list[dict[str, str]]:
 # --- What the spec and the profiles know -------------------------------------------------
 
 RESPONSE_STATUSES = frozenset({"queued", "in_progress", "completed", "failed", "incomplete", "cancelled"})
-TERMINAL_EVENTS = {
-    "response.completed": "completed",
-    "response.failed": "failed",
-    "response.incomplete": "incomplete",
-}
 SPEC_ERROR_TYPES = frozenset(
     {"server_error", "invalid_request", "not_found", "model_error", "too_many_requests"}
 )

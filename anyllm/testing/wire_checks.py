@@ -9,6 +9,7 @@ checks are deliberately limited to constraints the providers document and enforc
 a 400, so a finding here is a real bug, not a style preference.
 
 :func:`offline_wire_body` runs exactly the steps ``responses()`` runs before its HTTP call.
+Numeric ranges come from :data:`anyllm.params.PARAMS`, the table the client checks with.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 import math
 import re
 from typing import Any
+
+from anyllm.params import PARAMS
 
 __all__ = ["offline_wire_body", "wire_problems"]
 
@@ -32,26 +35,28 @@ _GEMINI_DATA = frozenset({"text", "inlineData", "fileData", "functionCall", "fun
 
 def offline_wire_body(provider: str, body: dict[str, Any], *, stream: bool = False) -> dict[str, Any]:
     """The body ``responses()`` would send for a Responses request ``body`` (``model`` and
-    ``input`` included), computed without a network call; raises what it would raise."""
-    from anyllm.api import build_request, resolve_model, responses
-    from anyllm.providers.base import ClientConfig, get_backend
+    ``input`` included), computed without a network call; raises what it would raise.
+
+    The same functions as ``responses()`` build it (``api.build_request``, the native limits
+    check, then ``Backend.wire_body`` of a ``ResponsesRequest``); only the split of ``body``
+    into named arguments and ``**kwargs`` is done here.
+    """
+    from anyllm.api import _check_native, build_request, resolve_model, responses
+    from anyllm.providers.base import ClientConfig
+    from anyllm.providers.factory import get_backend
     from anyllm.providers.registry import provider_metadata
-    from anyllm.providers.translated import TranslatedBackend
+    from anyllm.request import ResponsesRequest
 
     meta, model = resolve_model(str(body["model"]), provider)
     known = set(inspect.signature(responses).parameters)
     params = {k: v for k, v in body.items() if k in known and k not in ("model", "input_data")}
     kwargs = {k: v for k, v in body.items() if k not in known and k not in ("model", "input")}
     request = build_request(model, body.get("input"), params, kwargs)
-    request.pop("stream", None)
+    _check_native(meta, request)
     config = ClientConfig(
         metadata=provider_metadata(meta.name), base_url="http://127.0.0.1:9/v1", api_key="offline-key"
     )
-    backend = get_backend(config)
-    backend.check(request)
-    if isinstance(backend, TranslatedBackend):
-        return backend.translate_request(request, stream=stream)
-    return {**request, "stream": True} if stream else request
+    return get_backend(config).wire_body(ResponsesRequest(request, stream))
 
 
 def _json_problems(body: Any) -> list[str]:
@@ -62,14 +67,17 @@ def _json_problems(body: Any) -> list[str]:
     return []
 
 
-def _number(problems: list[str], body: dict[str, Any], name: str, low: float, high: float) -> None:
+def _number(problems: list[str], body: dict[str, Any], name: str, protocol: str, key: str = "") -> None:
+    """``body[key or name]`` is a number within the range of parameter ``name`` for ``protocol``."""
+    low, high = PARAMS[name].bounds(protocol)
+    name = key or name
     value = body.get(name)
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         problems.append(f"{name} is not a number: {value!r}")
     elif not low <= value <= high:
-        problems.append(f"{name}={value!r} is outside {low}..{high}")
+        problems.append(f"{name}={value!r} is outside {low:g}..{high:g}")
 
 
 def wire_problems(protocol: str, body: Any) -> list[str]:
@@ -140,8 +148,8 @@ def _chat(body: dict[str, Any], problems: list[str]) -> None:
             problems.append(f"tool_choice {choice!r} names no sent tool")
     elif choice is not None and choice not in ("auto", "none", "required", "any"):
         problems.append(f"tool_choice {choice!r} is not a chat tool_choice")
-    _number(problems, body, "temperature", 0, 2)
-    _number(problems, body, "top_p", 0, 1)
+    _number(problems, body, "temperature", "chat")
+    _number(problems, body, "top_p", "chat")
     for name in ("max_tokens", "max_completion_tokens"):
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -180,8 +188,8 @@ def _anthropic(body: dict[str, Any], problems: list[str]) -> None:
     system = body.get("system")
     if system is not None and not isinstance(system, str | list):
         problems.append("system is neither a string nor blocks")
-    _number(problems, body, "temperature", 0, 1)
-    _number(problems, body, "top_p", 0, 1)
+    _number(problems, body, "temperature", "anthropic")
+    _number(problems, body, "top_p", "anthropic")
     for i, tool in enumerate(body.get("tools") or []):
         if not isinstance(tool, dict) or not _TOOL_NAME.match(str(tool.get("name"))):
             problems.append(f"tools[{i}] has no valid name")
@@ -228,8 +236,8 @@ def _gemini(body: dict[str, Any], problems: list[str]) -> None:
                 problems.append(f"functionDeclarations[{j}].name is not a valid function name")
     config = body.get("generationConfig")
     if isinstance(config, dict):
-        _number(problems, config, "temperature", 0, 2)
-        _number(problems, config, "topP", 0, 1)
+        _number(problems, config, "temperature", "gemini")
+        _number(problems, config, "top_p", "gemini", key="topP")
         value = config.get("maxOutputTokens")
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             problems.append(f"generationConfig.maxOutputTokens={value!r} is not a positive integer")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -78,7 +79,7 @@ def usage_dict(
 
 
 def response_skeleton(
-    request: dict[str, Any],
+    request: Mapping[str, Any],
     *,
     response_id: str,
     model: str,

@@ -16,6 +16,7 @@ Events are plain dicts (cheap to build); the backends type them.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,7 +55,7 @@ class ResponseStreamBuilder:
 
     def __init__(
         self,
-        request: dict[str, Any],
+        request: Mapping[str, Any],
         *,
         model: str,
         response_id: str | None = None,
