@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
+from anyllm.body_checks import check_input, check_json_body
+from anyllm.connection_checks import check_api_base, check_api_key, check_client_args
 from anyllm.errors import InvalidRequestError, MissingApiKeyError, UnsupportedProviderError
 from anyllm.params import check_argument, check_native_limits, check_tool_choice
 from anyllm.providers.base import Backend, ClientConfig
+from anyllm.providers.endpoint import BaseUrlOrigin
 from anyllm.providers.factory import get_backend
 from anyllm.providers.registry import LLMProvider, ProviderMetadata, list_providers, provider_metadata
 from anyllm.request import ResponsesRequest
 
 if TYPE_CHECKING:
     from openai.types.responses import Response
-    from openresponses_types import ResponseResource
 
-__all__ = ["AnyStreamEvent", "aresponses", "build_request", "resolve_model", "responses"]
+    from anyllm.types import ResponseResource  # openresponses_types' class, with output_text
+
+__all__ = ["AnyStreamEvent", "aresponses", "build_request", "client_config", "resolve_model", "responses"]
 
 
 class AnyStreamEvent(Protocol):
@@ -47,7 +51,11 @@ def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[Provi
     if not model:
         raise InvalidRequestError("model must not be empty", param="model")
     if provider is not None:
-        return provider_metadata(provider), model
+        try:
+            return provider_metadata(provider), model
+        except UnsupportedProviderError as exc:
+            exc.param = exc.param or "provider"
+            raise
     for separator in (":", "/"):
         prefix, sep, rest = model.partition(separator)
         if not sep:
@@ -58,7 +66,8 @@ def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[Provi
             if separator == ":":
                 raise UnsupportedProviderError(
                     f"Unknown provider {prefix!r} in model {model!r}; valid providers: "
-                    f"{', '.join(list_providers())}"
+                    f"{', '.join(list_providers())}",
+                    param="model",
                 ) from None
             continue
         if not rest.strip():
@@ -83,41 +92,38 @@ def resolve_model(model: str, provider: str | LLMProvider | None) -> tuple[Provi
 def _config(
     meta: ProviderMetadata, api_key: str | None, api_base: str | None, client_args: dict[str, Any] | None
 ) -> ClientConfig:
-    if client_args is not None and not isinstance(client_args, Mapping):
-        raise InvalidRequestError("client_args must be a dict", param="client_args")
-    base_url = api_base or (os.environ.get(meta.base_url_env) if meta.base_url_env else None)
+    check_client_args(client_args, protocol=meta.protocol)
+    base_url = api_base
+    source = "api_base"
+    if base_url is None and meta.base_url_env and os.environ.get(meta.base_url_env):
+        base_url, source = os.environ[meta.base_url_env], f"the environment variable {meta.base_url_env}"
     base_url = base_url or meta.default_base_url
     if not base_url:
         hint = f" or set {meta.base_url_env}" if meta.base_url_env else ""
         raise InvalidRequestError(f"provider {meta.name!r} needs api_base=...{hint}", param="api_base")
-    if not base_url.startswith(("http://", "https://")):
-        raise InvalidRequestError(f"api_base must be an http(s) URL, got {base_url!r}", param="api_base")
+    check_api_base(base_url, source=source)
     key = api_key if api_key is not None else (os.environ.get(meta.api_key_env) if meta.api_key_env else None)
+    if key or not isinstance(key, str | None):
+        env = f"the environment variable {meta.api_key_env}"
+        check_api_key(key, source="api_key" if api_key is not None else env)
     if not key and meta.key_required:
         raise MissingApiKeyError(meta.name, meta.api_key_env or "an API key")
+    origin: BaseUrlOrigin = "api_base" if api_base else "environment" if source != "api_base" else "default"
     return ClientConfig(
-        metadata=meta, base_url=base_url, api_key=key or None, client_args=dict(client_args or {})
+        metadata=meta,
+        base_url=base_url,
+        api_key=key or None,
+        client_args=dict(client_args or {}),
+        base_url_origin=origin,
     )
 
 
-def _check_input(input_data: Any) -> None:
-    if isinstance(input_data, str):
-        return
-    if not isinstance(input_data, list):
-        raise InvalidRequestError(
-            f"input_data must be a string or a list of input items, got {type(input_data).__name__}",
-            param="input",
-        )
-    for index, item in enumerate(input_data):
-        if not isinstance(item, Mapping):
-            raise InvalidRequestError(
-                f"input_data[{index}] must be an item dict, got {type(item).__name__}",
-                param=f"input[{index}]",
-            )
-        if "type" not in item and "role" not in item:
-            raise InvalidRequestError(
-                f"input_data[{index}] has neither 'type' nor 'role'", param=f"input[{index}]"
-            )
+def client_config(
+    meta: ProviderMetadata, api_key: str | None, api_base: str | None, client_args: dict[str, Any] | None
+) -> ClientConfig:
+    """The checked configuration ``responses()`` builds (key, base URL, client arguments), for
+    the other entry points: WebSocket sessions and ``compact()``."""
+    return _config(meta, api_key, api_base, client_args)
 
 
 def build_request(
@@ -131,7 +137,7 @@ def build_request(
     ``stream`` is checked but not put in the body: it is a transport choice, carried by
     ``anyllm.request.ResponsesRequest.stream``, not a body field.
     """
-    _check_input(input_data)
+    check_input(input_data)
     body: dict[str, Any] = {"model": model, "input": input_data}
     for name, value in params.items():
         if value is None:
@@ -147,8 +153,15 @@ def build_request(
     if "tool_choice" in body:
         check_tool_choice(body["tool_choice"], bool(body.get("tools")))
     for name, value in kwargs.items():
+        if name in body and name in ("model", "input"):
+            raise InvalidRequestError(
+                f"{name!r} cannot be passed as a keyword argument: it is the "
+                f"{'first' if name == 'model' else 'second'} argument of responses()",
+                param=name,
+            )
         if value is not None:
             body[name] = value
+    check_json_body(body)  # what JSON cannot carry is caught here, not mid-request
     return body
 
 

@@ -10,15 +10,18 @@ catches ``ValueError`` around argument handling keeps working)::
     AnyLLMError
     ├── InvalidRequestError (ValueError)      caller's fault: fix the request
     │   ├── UnsupportedProviderError          unknown provider name
-    │   └── UnsupportedParameterError         provider cannot express a parameter
+    │   ├── UnsupportedParameterError         provider cannot express a parameter
+    │   └── ResponseInFlightError             WebSocket: a turn started while one is in flight
     ├── MissingApiKeyError                    no key passed, none in the environment
     ├── AuthenticationError                   401 / 403
     ├── NotFoundError                         404, or an unknown stored response id
+    │   └── PreviousResponseNotFoundError     WebSocket error code previous_response_not_found
     ├── RateLimitError                        429 (``retry_after``)
     ├── ContentFilterError                    refused on content-policy grounds
     └── ProviderError                         provider's fault: 5xx, unreadable reply
         ├── ProviderTimeoutError              no answer in time, or 408
         ├── ProviderConnectionError           connection refused or cut
+        │   └── WebSocketConnectionLimitReachedError   code websocket_connection_limit_reached
         └── StreamError                       stream broke its protocol or ended failed
 """
 
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -37,15 +42,19 @@ __all__ = [
     "InvalidRequestError",
     "MissingApiKeyError",
     "NotFoundError",
+    "PreviousResponseNotFoundError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "ResponseInFlightError",
     "StreamError",
     "UnsupportedParameterError",
     "UnsupportedProviderError",
+    "WebSocketConnectionLimitReachedError",
     "error_from_http",
     "parse_retry_after",
+    "retry_after_from_body",
 ]
 
 
@@ -133,6 +142,12 @@ class UnsupportedParameterError(InvalidRequestError):
         return f"{super().__str__().rstrip('.')}. {self.next_steps()}"
 
 
+class ResponseInFlightError(InvalidRequestError):
+    """Raised by a WebSocket session's ``create()`` while its previous response is still in
+    flight: the spec allows "at most one in-flight response" per connection. Nothing is
+    sent; finish (or ``drain()``) the previous turn, or open another session."""
+
+
 class MissingApiKeyError(AnyLLMError):
     """Raised by ``responses()`` before any network call when no API key was passed and the
     provider's environment variable (``env_var``) is unset."""
@@ -155,9 +170,17 @@ class NotFoundError(AnyLLMError):
     ``previous_response_id`` that the local response store does not hold."""
 
 
+class PreviousResponseNotFoundError(NotFoundError):
+    """Raised when a WebSocket turn fails with the spec's error code
+    ``previous_response_not_found``: the server holds no state for ``previous_response_id``
+    (with ``store=false`` only the connection-local state counts). Start a new chain
+    (``previous_response_id=None``) with the full context, or the compacted window."""
+
+
 class RateLimitError(AnyLLMError):
     """Raised on HTTP 429 (throttled); ``retry_after`` holds the server's hint in seconds,
-    if it gave one (``retry-after-ms`` or ``retry-after``)."""
+    if it gave one (``retry-after-ms`` or ``retry-after``, else the error body's
+    ``google.rpc.RetryInfo.retryDelay``: see :func:`retry_after_from_body`)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -183,6 +206,12 @@ class ProviderConnectionError(ProviderError):
     """Raised when the connection cannot be made or is cut before a reply arrives."""
 
 
+class WebSocketConnectionLimitReachedError(ProviderConnectionError):
+    """Raised when the server ends a WebSocket session with the spec's error code
+    ``websocket_connection_limit_reached`` (connections are limited to 60 minutes): open a
+    new session and continue there; this one sends nothing more."""
+
+
 class StreamError(ProviderError):
     """Raised while iterating a stream that breaks its protocol or ends in failure: a
     ``response.failed`` or ``error`` event (after it is yielded), an event that is not JSON,
@@ -192,24 +221,79 @@ class StreamError(ProviderError):
 _CONTENT_FILTER_MARKERS = ("content_filter", "content_policy", "safety", "moderation", "responsible_ai")
 
 
+def _seconds(raw: str | float, scale: float = 1.0) -> float | None:
+    """A finite, non-negative number of seconds from ``raw``, or None when it is not one."""
+    try:
+        value = float(raw) / scale
+    except ValueError:
+        return None
+    return max(value, 0.0) if math.isfinite(value) else None
+
+
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Read ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date) into seconds."""
+    """Read ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date) into seconds.
+
+    A value that is neither (``20s``, ``nan``, ``inf``, garbage) is no hint: None, never an
+    exception, so a malformed header cannot turn a 429 into a crash or a ``sleep(nan)``.
+    """
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
-        try:
-            return max(float(raw_ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _seconds(raw_ms, 1000.0)
+        if seconds is not None:
+            return seconds
     raw = headers.get("retry-after")
-    if not raw:
+    if not raw or not raw.strip():
         return None
+    seconds = _seconds(raw)
+    if seconds is not None:
+        return seconds
     try:
-        return max(float(raw), 0.0)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw.strip() else None
-        if parsed is None:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None
+    return max(parsed.timestamp() - time.time(), 0.0)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
+
+
+def retry_after_from_body(body: Any, _depth: int = 0) -> float | None:
+    """The retry delay an error body carries, in seconds, or None.
+
+    Google's APIs (Gemini, Vertex AI, Gemini's OpenAI-compatible endpoint, whose body is a
+    list) send no ``Retry-After`` header on 429; the delay is in ``error.details[]`` as
+    ``{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "34.4s"}``
+    (a protobuf Duration: JSON string or ``{seconds, nanos}``). Gateways that pass an
+    upstream error on as text (OpenRouter's ``error.metadata.raw``) are read too. No
+    other protocol this library speaks puts a structured delay in its error bodies.
+    """
+    if _depth > 3:
+        return None
+    if isinstance(body, str) and body.lstrip().startswith(("{", "[")):
+        try:
+            body = json.loads(body)
+        except ValueError:
             return None
-        return max(parsed.timestamp() - time.time(), 0.0)
+    if isinstance(body, list):
+        body = body[0] if body else None
+    inner = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(inner, dict):
+        return None
+    for detail in inner.get("details") or []:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            delay = detail.get("retryDelay")
+            if isinstance(delay, str) and (match := _DURATION.match(delay)):
+                return _seconds(match.group(1))
+            if isinstance(delay, dict):
+                seconds, nanos = delay.get("seconds", 0), delay.get("nanos", 0)
+                try:
+                    return _seconds(float(seconds) + float(nanos) / 1e9)
+                except (TypeError, ValueError):
+                    return None
+    metadata = inner.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("raw"), str):
+        return retry_after_from_body(metadata["raw"], _depth + 1)
+    return None
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:
@@ -287,7 +371,10 @@ def error_from_http(
     if status_code == 408:
         return ProviderTimeoutError(message, **common)
     if status_code == 429:
-        return RateLimitError(message, retry_after=parse_retry_after(headers), **common)
+        retry_after = parse_retry_after(headers)
+        if retry_after is None:
+            retry_after = retry_after_from_body(body)
+        return RateLimitError(message, retry_after=retry_after, **common)
     if 400 <= status_code < 500:
         return InvalidRequestError(message, **common)
     return ProviderError(message, **common)

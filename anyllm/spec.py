@@ -7,10 +7,18 @@ layer (providers, translate, testing) may import it.
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
-__all__ = ["REQUEST_FIELDS", "SPEC_VERSION", "TERMINAL_EVENT_STATUS", "TERMINAL_EVENT_TYPES"]
+__all__ = [
+    "EXTENSION_TYPE",
+    "REQUEST_FIELDS",
+    "SPEC_VERSION",
+    "TERMINAL_EVENT_STATUS",
+    "TERMINAL_EVENT_TYPES",
+    "is_extension_type",
+]
 
 SPEC_VERSION: Final = "2026-04-24"
 """The release of the OpenResponses specification that anyllm implements and judges."""
@@ -39,3 +47,12 @@ REQUEST_FIELDS: Final = frozenset(
 """The Responses request body fields that anyllm knows (CreateResponseBody and OpenAI's
 few additions); a bridge raises UnsupportedParameterError for any field outside those it
 translates, and passes unknown kwargs through only where its protocol allows."""
+
+EXTENSION_TYPE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*:[A-Za-z0-9_.:\-]+$")
+"""Spec "Items are extensible" / "Extending Items": a type outside the spec "MUST be
+prefixed with the implementor slug (for example, ``acme:search_result``)"."""
+
+
+def is_extension_type(type_name: Any) -> bool:
+    """Whether ``type_name`` is an implementor-prefixed extension type (``anthropic:server_tool_use``)."""
+    return isinstance(type_name, str) and EXTENSION_TYPE.match(type_name) is not None

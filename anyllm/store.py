@@ -21,6 +21,7 @@ the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -70,6 +71,23 @@ class StoredResponse:
     model: str
     previous_response_id: str | None
     created_at: float
+
+
+def _private_file(path: Path) -> None:
+    """Make the database's missing directories 0700 and the file itself 0600, whatever the
+    umask (022 would give 0755 and 0644): a store holds conversations. SQLite gives its WAL
+    and shared-memory files the database's mode. What exists already keeps its mode (the
+    user's cache directory, a shared /tmp, a file the user made)."""
+    missing = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):  # an existing database keeps its mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def user_cache_dir() -> Path:
@@ -127,7 +145,7 @@ class ResponseStore:
         if not self._memory:
             if not create and not self._path.exists():
                 return None
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            _private_file(self._path)
         conn = sqlite3.connect(
             self._path if not self._memory else ":memory:",
             timeout=BUSY_TIMEOUT_S,

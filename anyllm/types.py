@@ -5,21 +5,38 @@ about 0.3 s to import, so it is imported on first use, never by ``import anyllm`
 Wire JSON is validated in strict mode (no "123" -> 123 coercion); the library's own
 translated events are dicts it built itself and are validated in lax mode, because strict
 mode refuses plain strings for the models' enum fields.
+
+Every model returned is a subclass from :func:`anyllm.spec_dump.spec_dumped`, so a plain
+``model_dump()`` / ``model_dump_json()`` is spec-valid JSON (no null for a field nobody set,
+wire names such as ``schema``), nested items and parts included.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
+from anyllm.extensions import with_extension_items
+from anyllm.spec_dump import SpecDump, spec_dumped
+
 if TYPE_CHECKING:
-    from openresponses_types import ResponseResource
+    from openresponses_types import ResponseResource as SpecResponseResource
+
+    class ResponseResource(SpecResponseResource):
+        """What anyllm returns for a ResponseResource: openresponses-types' own class (each
+        result is an instance of it) with ``output_text`` (:mod:`anyllm.output_text`). At run
+        time ``anyllm.types.ResponseResource`` is that class (see ``__getattr__``)."""
+
+        @property
+        def output_text(self) -> str: ...
+
 
 __all__ = [
     "ExtensionEvent",
+    "ResponseResource",
     "StreamEvent",
     "event_from_dict",
     "event_from_json",
@@ -28,11 +45,12 @@ __all__ = [
 ]
 
 
-class ExtensionEvent(BaseModel):
+class ExtensionEvent(SpecDump):
     """An event type the spec does not define (e.g. ``acme:trace``): kept, never dropped.
 
     The spec requires clients to be able to ignore such events; the harness still needs
-    to see them, so they are passed through with every field they carried.
+    to see them, so they are passed through with every field they carried (and dumped with
+    exactly those: an absent ``sequence_number`` is not dumped as null).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -56,6 +74,7 @@ def _event_models() -> dict[str, type[BaseModel]]:
             continue
         default = model.model_fields["type"].default
         value = getattr(default, "value", default)
+        model = spec_dumped(with_extension_items(model))  # extension items kept; plain dumps spec-valid
         if isinstance(value, str):
             models[value] = model
             continue
@@ -115,21 +134,35 @@ def event_from_json(data: str | bytes, event_type: str | None = None) -> BaseMod
     return body_model.model_validate_json(data, strict=True)
 
 
-def response_from_dict(response: dict[str, Any]) -> ResponseResource:
-    from openresponses_types import ResponseResource
+def _response_model() -> type[ResponseResource]:
+    """ResponseResource whose ``output`` also admits extension items (:mod:`anyllm.extensions`),
+    dumps spec-valid and has ``output_text`` (:mod:`anyllm.spec_dump`)."""
+    from openresponses_types import ResponseResource as Spec
 
-    return ResponseResource.model_validate(_without_output_schema(response))
+    return cast("type[ResponseResource]", spec_dumped(with_extension_items(Spec)))
+
+
+def __getattr__(name: str) -> Any:
+    """``anyllm.types.ResponseResource``: the class of every ResponseResource anyllm returns,
+    built on first use (``import anyllm`` does not load openresponses-types)."""
+    if name == "ResponseResource":
+        return _response_model()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def response_from_dict(response: dict[str, Any]) -> ResponseResource:
+    return _response_model().model_validate(_without_output_schema(response))
 
 
 def response_from_json(data: str | bytes) -> ResponseResource:
-    from openresponses_types import ResponseResource
     from pydantic import ValidationError
 
+    model = _response_model()
     try:
-        return ResponseResource.model_validate_json(data, strict=True)
+        return model.model_validate_json(data, strict=True)
     except ValidationError:
         decoded = json.loads(data)
         nulled = _without_output_schema(decoded)
         if nulled is decoded:
             raise
-        return ResponseResource.model_validate_json(json.dumps(nulled), strict=True)
+        return model.model_validate_json(json.dumps(nulled), strict=True)

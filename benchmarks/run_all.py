@@ -5,9 +5,10 @@ headline table) and ``benchmarks/RESULTS.md`` (the headline table in Markdown). 
 benchmark runs in its own interpreter, so one's imports and caches never flatter another.
 A benchmark that cannot run (its corpus or optional package absent) is listed as skipped.
 
-    python benchmarks/run_all.py [--quick] [--only call,load]
+    python benchmarks/run_all.py [--quick] [--only call,load] [--merge]
 
 ``--quick`` shrinks every benchmark's work for a smoke run; figures from it are noisier.
+``--merge`` keeps the figures of the benchmarks not run this time (with ``--only``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "validate": ("bench_validate.py", [], ["--repeat", "2"]),
     "matrix": ("bench_matrix.py", ["--rounds", "3"], ["--rounds", "1"]),
     "load": ("bench_load.py", [], ["--calls", "400"]),
+    "secrets": ("bench_secrets.py", [], []),
+    "faults": ("bench_faults.py", [], ["--streams", "100", "--timeout", "1", "--modes", "sync"]),
+    "recorder": ("bench_recorder.py", [], []),
 }
 
 
@@ -120,10 +124,101 @@ def headline(results: dict[str, dict[str, Any]]) -> list[Row]:
                 f"peak RSS {row['peak_rss_mb']:.0f} MB (before: {row['rss_before_mb']:.0f} MB)",
             )
         )
+    rows += _fault_rows(results.get("faults") or {})
+    secrets = results.get("secrets") or {}
+    if "keys_found" in secrets:
+        rows.append(
+            (
+                "keys found in the artifacts of a recording run and of certify (goal 0)",
+                str(secrets["keys_found"]),
+                f"{secrets['keys']} canary keys, {len(secrets['auth_styles'])} auth styles, "
+                f"{len(secrets['echo_cases'])} echo paths x encodings (+{len(secrets['query_key_cases'])} "
+                f"over ?key=), {secrets['artifacts_scanned']} artifacts scanned",
+            )
+        )
+    rows += _recorder_rows(results.get("recorder") or {})
     for name, data in results.items():
         if "skipped" in data:
             rows.append((f"{name} benchmark", "skipped", data["skipped"]))
     return rows
+
+
+def _fault_rows(faults: dict[str, Any]) -> list[Row]:
+    """Leaked connections after early-closed streams; time to a typed error per fault."""
+    rows: list[Row] = []
+    closes = faults.get("early_close") or {}
+    if closes:
+        cases = closes["cases"]
+        rows.append(
+            (
+                f"connections leaked after {closes['streams_per_case']:,} early-closed streams "
+                f"per protocol and mode (goal 0)",
+                f"{closes['leaked_total']} leaked, {closes['server_open_total']} open at the server",
+                f"{len(cases)} protocol/mode cases; next call answered in "
+                f"{sum(1 for c in cases.values() if c['next_call'] == 'response.completed')}",
+            )
+        )
+    timing = faults.get("time_to_error") or {}
+    for name, row in (timing.get("faults") or {}).items():
+        verdict = "in goal" if row["in_goal"] else "OUT OF GOAL"
+        rows.append(
+            (
+                f"time to a typed error: {name}",
+                f"{row['max_s']:.2f} s max ({', '.join(row['errors'])})",
+                f"{verdict}: timeout {timing['timeout_s']:g} s + 1 s, "
+                f"{len(row['cases'])} protocol/mode cases",
+            )
+        )
+    return rows
+
+
+def _recorder_rows(recorder: dict[str, Any]) -> list[Row]:
+    """The recorder against gzip bombs, stacked codings, YAML aliases, timeouts, killed writers."""
+    if "gzip_bombs" not in recorder:
+        return []
+    bombs = recorder["gzip_bombs"]
+    stacked = recorder["stacked_codings"]
+    laughs = recorder["billion_laughs"]
+    timeouts = recorder["recording_timeout"]
+    killed = recorder["killed_writers"]
+    return [
+        (
+            "gzip bombs recorded: bytes written (goal 0)",
+            f"{sum(b['bytes_written'] for b in bombs.values())} B",
+            f"{len(bombs)} bombs inflating to 100 MiB ({'; '.join(bombs)}), refused in at most "
+            f"{max(b['seconds'] for b in bombs.values()):.2f} s, peak "
+            f"{max(b['peak_alloc_mb'] for b in bombs.values()):.0f} MB allocated",
+        ),
+        (
+            "key forms in cassettes of stacked-coding echoes (goal 0)",
+            str(sum(s["key_forms_in_cassette"] for s in stacked.values())),
+            "; ".join(stacked),
+        ),
+        (
+            "billion-laughs cassette refused",
+            f"{laughs['seconds'] * 1000:.1f} ms ({laughs['error']})",
+            f"{laughs['file_bytes']} B expanding to 10^9 strings",
+        ),
+        (
+            "recording timeout: time to a typed error (goal bound + 1 s)",
+            f"{max(t['seconds'] for t in timeouts.values()):.2f} s max",
+            f"bound 1 s, library timeout 600 s, {', '.join(timeouts)}; names the bound: "
+            f"{all(t['names_the_bound'] for t in timeouts.values())}; cassette written: "
+            f"{any(t['cassette_written'] for t in timeouts.values())}",
+        ),
+        (
+            "temporary files of killed writers left after the next write (goal 0)",
+            str(killed["temp_files_after"]),
+            f"{killed['temp_files_before']} left by {killed['killed_writers']} writers killed before rename",
+        ),
+    ]
+
+
+def _merged(meta: dict[str, Any]) -> str:
+    merged = meta.get("merged")
+    if not merged:
+        return ""
+    return f" for {', '.join(merged['rerun'])}; the other figures are from {merged['others_from']}"
 
 
 def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
@@ -131,7 +226,8 @@ def markdown(rows: list[Row], meta: dict[str, Any]) -> str:
         "# Benchmark results",
         "",
         f"Written by `python benchmarks/run_all.py{' --quick' if meta['quick'] else ''}` on "
-        f"{meta['date']} ({meta['python']}, {meta['machine']}, {meta['cpus']} CPUs). "
+        f"{meta['date']} ({meta['python']}, {meta['machine']}, {meta['cpus']} CPUs)"
+        f"{_merged(meta)}. "
         "Loopback servers only; figures are from one run on one machine, so compare rows "
         "with each other, not with another machine. Raw figures: `results.json`.",
         "",
@@ -147,6 +243,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="less work per benchmark (smoke run)")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(BENCHMARKS)}")
     parser.add_argument("--out", type=Path, default=HERE, help="directory for results.json / RESULTS.md")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the figures of benchmarks not run now from results.json"
+    )
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -166,6 +265,10 @@ def main() -> int:
         for name in names:
             print(f"== {name}", flush=True)
             results[name] = run(name, args.quick, Path(scratch))
+    if args.merge and (args.out / "results.json").is_file():
+        before = json.loads((args.out / "results.json").read_text())
+        meta["merged"] = {"rerun": names, "others_from": before.get("meta", {}).get("date")}
+        results = {**before.get("benchmarks", {}), **results}
     rows = headline(results)
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "headline": [list(r) for r in rows], "benchmarks": results}

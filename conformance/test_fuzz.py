@@ -37,13 +37,15 @@ def outcome(provider: str, body: dict[str, Any], stream: bool) -> list[str]:
 @fuzz_settings()
 @given(body=S.create_response_bodies(), stream=st.booleans())
 def test_translated_request_is_valid_or_refused(
-    anyllm_provider: str, body: dict[str, Any], stream: bool
+    anyllm_registry_provider: str, body: dict[str, Any], stream: bool
 ) -> None:
-    assert outcome(anyllm_provider, body, stream) == []
+    assert outcome(anyllm_registry_provider, body, stream) == []
 
 
 @fuzz_settings()
 @given(tools=st.lists(S.tools(), min_size=1, max_size=3), choice=S.from_schema("ToolChoiceParam"))
-def test_tools_translate_or_are_refused(anyllm_provider: str, tools: list[dict], choice: Any) -> None:
+def test_tools_translate_or_are_refused(
+    anyllm_registry_provider: str, tools: list[dict], choice: Any
+) -> None:
     body = {"model": "fuzz-model", "input": "hi", "tools": tools, "tool_choice": choice}
-    assert outcome(anyllm_provider, body, False) == []
+    assert outcome(anyllm_registry_provider, body, False) == []

@@ -19,6 +19,24 @@ def shared_dir() -> Path:
     return Path(os.environ.get("ANYLLM_SHARED_DIR", REPO.parent / "shared"))
 
 
+# What ``python -X dev`` reports as "unclosed transport / socket / file", made a failure: as a
+# warning, and as the unraisable exception it becomes when raised in a ``__del__``.
+NO_UNCLOSED_RESOURCES = (
+    "error::ResourceWarning",
+    "error:(?s).*ResourceWarning:pytest.PytestUnraisableExceptionWarning",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The project's own tests (not the conformance suites, which users run) fail on anything
+    left unclosed."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(item.path).resolve().parents:
+            for spec in NO_UNCLOSED_RESOURCES:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_backends() -> Iterator[None]:
     """Each test gets its own clients, so servers started by one test never leak into another."""

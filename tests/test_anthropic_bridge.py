@@ -1328,4 +1328,12 @@ def test_builder_events_of_a_whole_reply_conform() -> None:
     )
     assert_stream_conforms(events)
     kinds = [item["type"] for item in events[-1]["response"]["output"]]
-    assert kinds == ["message", "reasoning", "reasoning", "message", "function_call"]
+    # The hosted tool's block is kept as an extension item (anyllm.translate.anthropic.hosted).
+    assert kinds == [
+        "message",
+        "reasoning",
+        "reasoning",
+        "anthropic:server_tool_use",
+        "message",
+        "function_call",
+    ]

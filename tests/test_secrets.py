@@ -80,7 +80,8 @@ def protocol_server(protocol: str) -> Behaviour:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "-p", "no:asyncio", *args)
+    # "." : the pytester directory's cases (--provider with no path runs the packaged suites)
+    return pytester.runpytest(*PLUGIN_ARGS, "-p", "no:cacheprovider", "-p", "no:asyncio", ".", *args)
 
 
 def every_file_text(root: Path) -> Iterator[tuple[Path, str]]:

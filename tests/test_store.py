@@ -523,3 +523,54 @@ def test_real_output_items_replay_as_valid_input(item_param_validator: Any) -> N
                 (item.get("type"), [e.message for e in item_param_validator.iter_errors(converted)][:2])
             )
     assert not failures, f"{len(failures)} of {len(items)} real output items failed: {failures[:5]}"
+
+
+# -- permissions (issue 13, item 18) -----------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_the_store_is_private_to_its_user(tmp_path: Path) -> None:
+    """Conversations are private: under the usual umask 022 the directories the store creates
+    are 0700 and the database (with its WAL and shared-memory files) 0600, not 0755/0644."""
+    path = tmp_path / "cache" / "anyllm" / "responses.sqlite3"
+    old = os.umask(0o022)
+    try:
+        store = ResponseStore(path)
+        store.save(
+            "resp_1",
+            input_items=[_user("hi")],
+            output_items=[_assistant("hello", "msg_1")],
+            provider="p",
+            model="m",
+            previous_response_id=None,
+        )
+        assert store.load("resp_1") is not None
+        files = sorted(p.name for p in path.parent.iterdir())
+        modes = {p.name: p.stat().st_mode & 0o777 for p in path.parent.iterdir()}
+        store.close()
+    finally:
+        os.umask(old)
+    assert (path.parent.stat().st_mode & 0o777, (tmp_path / "cache").stat().st_mode & 0o777) == (0o700, 0o700)
+    assert "responses.sqlite3-wal" in files, files  # WAL mode: the side files exist while open
+    assert modes == dict.fromkeys(files, 0o600), modes
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_the_store_leaves_existing_directories_alone(tmp_path: Path) -> None:
+    """A directory that exists already (the user's cache, /tmp) keeps its mode: the store
+    makes only what it creates private."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    store = ResponseStore(shared / "responses.sqlite3")
+    store.save(
+        "resp_1",
+        input_items=[_user("hi")],
+        output_items=[_assistant("hello", "msg_1")],
+        provider="p",
+        model="m",
+        previous_response_id=None,
+    )
+    store.close()
+    assert shared.stat().st_mode & 0o777 == 0o755
+    assert (shared / "responses.sqlite3").stat().st_mode & 0o777 == 0o600

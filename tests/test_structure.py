@@ -30,6 +30,7 @@ HEAVY_FOR_PLAIN_IMPORT = (
     "pydantic",
     "openresponses_types",
     "anyllm.types",
+    "websockets",
     HARNESS,
 )
 

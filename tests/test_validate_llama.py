@@ -23,7 +23,7 @@ pytestmark = pytest.mark.llamacpp
 @pytest.fixture(scope="module")
 def ors_url(llama: LlamaServer) -> Iterator[str]:
     try:
-        with open_responses_server(llama.base_url) as url:
+        with open_responses_server(llama) as url:
             yield url
     except OpenResponsesServerUnavailable as exc:
         if os.environ.get("ANYLLM_REQUIRE_LLAMA") == "1":  # CI installs it: missing is a failure

@@ -324,6 +324,18 @@ def _not_streamed() -> Pair:
 def _call_id() -> Pair:
     ev = base()
     ev[-1]["response"]["output"][2]["call_id"] = "call_other"
+    # Conforming: the added item did not know its call_id yet; done fills it in (spec: the added
+    # item carries "as much detail as is available at that time").
+    filled = base()
+    filled[find(filled, "response.output_item.added", output_index=2)]["item"]["call_id"] = ""
+    return stream(ev), stream(filled)
+
+
+@case("TERMINAL-ITEM-MATCHES-DONE")
+def _terminal_item_matches_done() -> Pair:
+    ev = base()
+    ev[-1]["response"]["output"][2]["name"] = "get_time"
+    ev[-1]["response"]["tools"].append({**ev[-1]["response"]["tools"][0], "name": "get_time"})
     return stream(ev), ok_stream()
 
 
@@ -445,10 +457,57 @@ def _delta_done_missing() -> Pair:
     return stream(_without(base(), "response.output_text.done")), ok_stream()
 
 
+def test_argument_deltas_must_end_with_their_done() -> None:
+    """DELTA-DONE-MISSING for function calls too: argument deltas that were streamed end with
+    function_call_arguments.done before the item closes (arguments sent whole in
+    output_item.done, with no delta at all, are not streamed content and need no done)."""
+    found = stream(_without(base(), "response.function_call_arguments.done"))
+    assert [v.path for v in found if v.rule == "DELTA-DONE-MISSING"] == [
+        f"$[{find(base(), 'response.output_item.done', output_index=2) - 1}]"
+    ]
+    no_stream = [e for e in base() if not e["type"].startswith("response.function_call_arguments")]
+    assert stream(renumber(no_stream)) == []
+
+
 @case("DELTA-DONE-MATCHES")
 def _delta_done_matches() -> Pair:
     ev = base()
     ev[find(ev, "response.output_text.done")]["text"] = "Hello world"
+    return stream(ev), ok_stream()
+
+
+@case("DELTA-DONE-WITHOUT-DELTAS")
+def _done_without_deltas() -> Pair:
+    ev = _without(
+        _without(base(), "response.function_call_arguments.delta"), "response.function_call_arguments.delta"
+    )
+    found = stream(ev)
+    assert not has_errors(found), "zero deltas is a warning: the done event carries the value"
+    empty = _without(_without(base(), "response.output_text.delta"), "response.output_text.delta")
+    empty[find(empty, "response.output_text.done")]["text"] = ""  # an empty text needs no delta
+    empty[find(empty, "response.content_part.done")]["part"]["text"] = ""
+    empty[find(empty, "response.output_item.done", output_index=1)]["item"]["content"][0]["text"] = ""
+    empty[-1]["response"]["output"][1]["content"][0]["text"] = ""
+    return found, stream(empty)
+
+
+@case("DELTA-AFTER-DONE")
+def _delta_after_done() -> Pair:
+    ev = base()
+    i = find(ev, "response.function_call_arguments.done")
+    ev.insert(i + 1, {**ev[i - 1], "delta": ""})
+    return stream(renumber(ev)), ok_stream()
+
+
+@case("DELTA-PART-TYPE")
+def _delta_part_type() -> Pair:
+    ev = base()
+    for kind in ("delta", "done"):
+        i = find(ev, f"response.output_text.{kind}")
+        ev[i]["type"] = f"response.refusal.{kind}"
+        ev[i].pop("logprobs")
+        if kind == "done":
+            ev[i]["refusal"] = ev[i].pop("text")
     return stream(ev), ok_stream()
 
 
@@ -550,9 +609,27 @@ def _status_terminal() -> Pair:
 
 @case("ERROR-TYPE-KNOWN")
 def _error_type() -> Pair:
-    body = {"error": {"type": "invalid_request_error", "code": None, "message": "bad", "param": None}}
-    good = {"error": {**body["error"], "type": "invalid_request"}}
-    return validate_response(body, status=400), validate_response(good, status=400)
+    body = {"error": {"type": "not_found_error", "code": None, "message": "bad", "param": None}}
+    good = {"error": {**body["error"], "type": "not_found"}}
+    return validate_response(body, status=404), validate_response(good, status=404)
+
+
+@case("ERROR-TYPE-SPEC-EXAMPLE")
+def _error_type_example() -> Pair:
+    # The spec's own example body (Errors), verbatim.
+    example = {
+        "error": {
+            "message": "The requested model 'fake-model' does not exist.",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_found",
+        }
+    }
+    found = validate_response(example, status=400)
+    assert "ERROR-TYPE-KNOWN" not in {v.rule for v in found}
+    assert all(v.severity == "info" for v in found), [str(v) for v in found]
+    good = {"error": {**example["error"], "type": "invalid_request"}}
+    return found, validate_response(good, status=400)
 
 
 # --- Given the request ---------------------------------------------------------------------
@@ -610,7 +687,10 @@ def _previous() -> Pair:
 
 
 def test_every_rule_has_a_case() -> None:
-    assert set(CASES) == set(RULES), f"missing: {sorted(set(RULES) - set(CASES))}"
+    from tests.test_validate_websocket import WS_CASES  # the WebSocket and compaction rules
+
+    covered = set(CASES) | set(WS_CASES)
+    assert covered == set(RULES), f"missing: {sorted(set(RULES) - covered)}"
 
 
 def test_catalogue_is_machine_readable() -> None:

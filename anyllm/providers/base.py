@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from anyllm.providers.endpoint import BaseUrlOrigin
 from anyllm.providers.registry import ProviderMetadata
 from anyllm.request import ResponsesRequest
 
@@ -29,6 +30,8 @@ class ClientConfig:
     base_url: str
     api_key: str | None = field(repr=False)  # never in a repr, a log line or a traceback
     client_args: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # Where base_url came from, for connection errors (anyllm.providers.endpoint); not identity.
+    base_url_origin: BaseUrlOrigin = field(default="api_base", compare=False)
 
     @property
     def timeout(self) -> float:
@@ -90,4 +93,8 @@ class Backend(abc.ABC):
         """A streaming call, async: awaiting sends the request; iterate the result."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release pooled connections."""
+        """Release pooled connections and anything else opened (each async client on its loop)."""
+
+    async def aclose(self) -> None:
+        """:meth:`close`, awaiting the running event loop's async clients."""
+        self.close()

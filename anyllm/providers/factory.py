@@ -16,7 +16,7 @@ from typing import Any
 from anyllm.providers.base import Backend, ClientConfig
 from anyllm.providers.registry import Protocol
 
-__all__ = ["BACKEND_BUILDERS", "clear_backends", "get_backend"]
+__all__ = ["BACKEND_BUILDERS", "aclear_backends", "clear_backends", "get_backend"]
 
 
 def _openai(config: ClientConfig) -> Backend:
@@ -82,10 +82,35 @@ def get_backend(config: ClientConfig) -> Backend:
         return backend
 
 
-def clear_backends() -> None:
-    """Close and forget every cached backend (tests, or after fork)."""
+def _take_backends() -> list[Backend]:
     with _CACHE_LOCK:
         backends = list(_CACHE.values())
         _CACHE.clear()
-    for backend in backends:
-        backend.close()
+    return backends
+
+
+def clear_backends() -> None:
+    """Close and forget every cached backend (``anyllm.close()``, tests, after fork); the next
+    call builds new ones. Every backend is closed even when one fails; the first failure is
+    raised after."""
+    failure: Exception | None = None
+    for backend in _take_backends():
+        try:
+            backend.close()
+        except Exception as exc:  # re-raised below, once all are closed
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
+async def aclear_backends() -> None:
+    """:func:`clear_backends`, awaiting the running event loop's async clients
+    (``anyllm.aclose()``)."""
+    failure: Exception | None = None
+    for backend in _take_backends():
+        try:
+            await backend.aclose()
+        except Exception as exc:  # re-raised below, once all are closed
+            failure = failure or exc
+    if failure is not None:
+        raise failure

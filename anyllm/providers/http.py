@@ -3,7 +3,10 @@
 Used by the openresponses backend and every translated backend. One sync and one async
 httpx2 client per backend, created on first use and kept, so a call costs one request.
 Every transport failure becomes an ``anyllm.errors`` exception; a stream's connection is
-closed when its iterator finishes, is closed early, or is garbage collected.
+closed when its iterator finishes, is closed early (even before its first event), or is
+garbage collected (:mod:`anyllm.providers.closing`). ``timeout`` is a deadline for a whole
+JSON reply and for each event of a stream, not for each socket read
+(:mod:`anyllm.providers.deadline`).
 """
 
 from __future__ import annotations
@@ -11,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import random
 import ssl
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import httpx2
@@ -30,6 +33,11 @@ from anyllm.errors import (
     error_from_http,
 )
 from anyllm.providers.base import ClientConfig
+from anyllm.providers.closing import ClosingAsyncStream, ClosingStream
+from anyllm.providers.deadline import Deadline, install_client
+from anyllm.providers.endpoint import endpoint_hint
+from anyllm.providers.loop_clients import LoopClients
+from anyllm.providers.redirects import async_redirect_policy, redirect_policy
 from anyllm.streaming import SSEDecoder, SSEEvent
 
 __all__ = [
@@ -98,8 +106,9 @@ def dumps(body: Any) -> bytes:
 
 
 def _backoff(attempt: int, error: AnyLLMError | None) -> float:
-    if isinstance(error, RateLimitError) and error.retry_after is not None:
-        return min(error.retry_after, 60.0)
+    hint = error.retry_after if isinstance(error, RateLimitError) else None
+    if hint is not None and math.isfinite(hint):  # nan would raise inside sleep()
+        return min(max(hint, 0.0), 60.0)
     return float(min(0.5 * 2**attempt, 8.0) * (0.5 + random.random() / 2))
 
 
@@ -133,64 +142,90 @@ class HttpTransport:
         self._params = dict(params or {})
         self._timeout = httpx2.Timeout(config.timeout, connect=min(config.timeout, 30.0))
         self._client: httpx2.Client | None = None
-        # An AsyncClient's pool belongs to one event loop: keep one per loop, dropped with it.
-        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx2.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # An AsyncClient's pool belongs to one event loop: one per loop, closed with it.
+        self._aclients: LoopClients[httpx2.AsyncClient] = LoopClients(self._new_aclient, _aclose_client)
 
     # -- clients ---------------------------------------------------------------------------
 
     @property
     def client(self) -> httpx2.Client:
         if self._client is None:
-            self._client = httpx2.Client(
-                headers=self._headers,
-                params=self._params,
-                timeout=self._timeout,
-                verify=shared_ssl_context(),
-                transport=self.config.client_args.get("transport"),
+            self._client = install_client(
+                httpx2.Client(
+                    headers=self._headers,
+                    params=self._params,
+                    timeout=self._timeout,
+                    verify=shared_ssl_context(),
+                    transport=self.config.client_args.get("transport"),
+                    **redirect_policy(self.provider),
+                )
             )
         return self._client
 
     @property
     def aclient(self) -> httpx2.AsyncClient:
-        loop = asyncio.get_running_loop()
-        client = self._aclients.get(loop)
-        if client is None:
-            client = httpx2.AsyncClient(
+        return self._aclients.get()
+
+    def _new_aclient(self) -> httpx2.AsyncClient:
+        client: httpx2.AsyncClient = install_client(
+            httpx2.AsyncClient(
                 headers=self._headers,
                 params=self._params,
                 timeout=self._timeout,
                 verify=shared_ssl_context(),
                 transport=self.config.client_args.get("async_transport"),
+                **async_redirect_policy(self.provider),
             )
-            self._aclients[loop] = client
+        )
         return client
 
     def close(self) -> None:
+        """Close the sync client and every event loop's async client (each on its loop)."""
         if self._client is not None:
             self._client.close()
             self._client = None
-        self._aclients.clear()
+        self._aclients.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, awaiting the running loop's async client."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        await self._aclients.aclose()
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     # -- errors ----------------------------------------------------------------------------
 
+    def _where(self, exc: Exception) -> str:
+        """The URL ``exc`` happened on and how to change it (:mod:`anyllm.providers.endpoint`)."""
+        try:
+            url = str(exc.request.url) if isinstance(exc, httpx2.RequestError) else self.base_url
+        except RuntimeError:  # an exception raised without its request
+            url = self.base_url
+        return endpoint_hint(self.config.metadata, url, self.config.base_url_origin)
+
     def _transport_error(self, exc: Exception, *, streaming: bool = False) -> AnyLLMError:
         if isinstance(exc, httpx2.TimeoutException):
+            where = "" if streaming else f"; {self._where(exc)}"  # mid-stream, the address worked
             return ProviderTimeoutError(
-                f"{self.provider} did not answer within {self.config.timeout:g} s ({type(exc).__name__})",
+                f"{self.provider} did not answer within {self.config.timeout:g} s ({type(exc).__name__})"
+                f"{where}",
                 provider=self.provider,
             )
         if isinstance(exc, httpx2.DecodingError):  # the reply arrived but cannot be decoded
             return (StreamError if streaming else ProviderError)(
                 f"{self.provider}'s reply could not be decoded: {exc}", provider=self.provider
             )
-        kind = StreamError if streaming else ProviderConnectionError
-        return kind(
-            f"connection to {self.provider} failed: {exc or type(exc).__name__}", provider=self.provider
+        if streaming:
+            return StreamError(
+                f"connection to {self.provider} failed: {exc or type(exc).__name__}", provider=self.provider
+            )
+        return ProviderConnectionError(
+            f"connection to {self.provider} failed ({type(exc).__name__}: {exc or 'no detail'}); "
+            f"{self._where(exc)}",
+            provider=self.provider,
         )
 
     def _status_error(self, response: httpx2.Response) -> AnyLLMError:
@@ -198,11 +233,12 @@ class HttpTransport:
             response.status_code, response.content, response.headers, provider=self.provider
         )
 
-    def _read(self, response: httpx2.Response) -> bytes:
-        """The whole body, at most MAX_BODY_BYTES (then ProviderError); closes the response."""
+    def _read(self, response: httpx2.Response, deadline: Deadline) -> bytes:
+        """The whole body, at most MAX_BODY_BYTES (then ProviderError), before ``deadline``
+        (then ProviderTimeoutError); closes the response."""
         try:
             parts, budget = [], ReplyBudget(self.provider, response.status_code)
-            for part in response.iter_bytes():
+            for part in deadline.iterate(response.iter_bytes()):
                 budget.body(len(part))
                 parts.append(part)
         except httpx2.HTTPError as exc:
@@ -212,10 +248,10 @@ class HttpTransport:
         response._content = b"".join(parts)  # what Response.read() itself sets
         return response._content
 
-    async def _aread(self, response: httpx2.Response) -> bytes:
+    async def _aread(self, response: httpx2.Response, deadline: Deadline) -> bytes:
         try:
             parts, budget = [], ReplyBudget(self.provider, response.status_code)
-            async for part in response.aiter_bytes():
+            async for part in deadline.aiterate(response.aiter_bytes()):
                 budget.body(len(part))
                 parts.append(part)
         except httpx2.HTTPError as exc:
@@ -270,20 +306,26 @@ class HttpTransport:
                 await asyncio.sleep(delay)
                 attempt += 1
 
-    def _send(self, path: str, content: bytes) -> httpx2.Response:
-        """One attempt: the reply with its headers read and its body not yet."""
+    def _send(self, path: str, content: bytes, deadline: Deadline) -> httpx2.Response:
+        """One attempt: the reply with its headers read (before ``deadline``) and its body not yet."""
         request = self.client.build_request("POST", self.url(path), content=content)
+        token = deadline.enter()
         try:
             return self.client.send(request, stream=True)
         except httpx2.HTTPError as exc:
             raise self._transport_error(exc) from exc
+        finally:
+            deadline.leave(token)
 
-    async def _asend(self, path: str, content: bytes) -> httpx2.Response:
+    async def _asend(self, path: str, content: bytes, deadline: Deadline) -> httpx2.Response:
         request = self.aclient.build_request("POST", self.url(path), content=content)
+        token = deadline.enter()
         try:
             return await self.aclient.send(request, stream=True)
         except httpx2.HTTPError as exc:
             raise self._transport_error(exc) from exc
+        finally:
+            deadline.leave(token)
 
     # -- JSON ------------------------------------------------------------------------------
 
@@ -292,8 +334,9 @@ class HttpTransport:
         content = dumps(body)
 
         def once() -> httpx2.Response:
-            response = self._send(path, content)
-            self._read(response)
+            deadline = Deadline(self.config.timeout)  # the whole reply, per attempt
+            response = self._send(path, content, deadline)
+            self._read(response, deadline)
             if response.status_code >= 400:
                 raise self._status_error(response)
             return response
@@ -304,8 +347,9 @@ class HttpTransport:
         content = dumps(body)
 
         async def once() -> httpx2.Response:
-            response = await self._asend(path, content)
-            await self._aread(response)
+            deadline = Deadline(self.config.timeout)
+            response = await self._asend(path, content, deadline)
+            await self._aread(response, deadline)
             if response.status_code >= 400:
                 raise self._status_error(response)
             return response
@@ -340,61 +384,75 @@ class HttpTransport:
             status_code=response.status_code,
         )
 
-    def open_sse(self, path: str, body: Any) -> Iterator[SSEEvent]:
-        """POST now (errors raise here); iterate the returned events. Closing it closes the connection."""
+    def open_sse(self, path: str, body: Any) -> Generator[SSEEvent, None, None]:
+        """POST now (errors raise here); iterate the returned events. Closing it (even before
+        the first event) or dropping it closes the connection."""
         content = dumps(body)
 
-        def once() -> httpx2.Response:
-            response = self._send(path, content)
+        def once() -> tuple[httpx2.Response, Deadline]:
+            deadline = Deadline(self.config.timeout)  # the reply's head and first event
+            response = self._send(path, content, deadline)
             if not self._is_stream(response):
-                raise self._check_stream_start(response, self._read(response))
-            return response
+                raise self._check_stream_start(response, self._read(response, deadline))
+            return response, deadline
 
-        return self._events(self._with_retries(once))
+        response, deadline = self._with_retries(once)
+        return ClosingStream(self._events(response, deadline), response.close)
 
-    async def aopen_sse(self, path: str, body: Any) -> AsyncIterator[SSEEvent]:
+    async def aopen_sse(self, path: str, body: Any) -> AsyncGenerator[SSEEvent, None]:
         """Async ``open_sse``: awaiting it sends the request; iterate the result."""
         content = dumps(body)
 
-        async def once() -> httpx2.Response:
-            response = await self._asend(path, content)
+        async def once() -> tuple[httpx2.Response, Deadline]:
+            deadline = Deadline(self.config.timeout)
+            response = await self._asend(path, content, deadline)
             if not self._is_stream(response):
-                raise self._check_stream_start(response, await self._aread(response))
-            return response
+                raise self._check_stream_start(response, await self._aread(response, deadline))
+            return response, deadline
 
-        return self._aevents(await self._awith_retries(once))
+        response, deadline = await self._awith_retries(once)
+        return ClosingAsyncStream(self._aevents(response, deadline), response.aclose)
 
-    def _events(self, response: httpx2.Response) -> Iterator[SSEEvent]:
+    def _events(self, response: httpx2.Response, deadline: Deadline) -> Generator[SSEEvent, None, None]:
+        """The stream's events; each must complete before ``deadline``, restarted after each."""
         try:
             decoder = SSEDecoder()
             budget = ReplyBudget(self.provider)
             try:
-                for chunk in response.iter_bytes():
+                for chunk in deadline.iterate(response.iter_bytes()):
                     events = decoder.feed(chunk)
                     budget.stream(len(chunk), since_event_end=0 if events else None)
                     yield from events
+                    if events:
+                        deadline.restart()
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             yield from decoder.flush()
         finally:
             response.close()
 
-    async def _aevents(self, response: httpx2.Response) -> AsyncIterator[SSEEvent]:
+    async def _aevents(self, response: httpx2.Response, deadline: Deadline) -> AsyncGenerator[SSEEvent, None]:
         try:
             decoder = SSEDecoder()
             budget = ReplyBudget(self.provider)
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in deadline.aiterate(response.aiter_bytes()):
                     events = decoder.feed(chunk)
                     budget.stream(len(chunk), since_event_end=0 if events else None)
                     for event in events:
                         yield event
+                    if events:
+                        deadline.restart()
             except httpx2.HTTPError as exc:
                 raise self._transport_error(exc, streaming=True) from exc
             for event in decoder.flush():
                 yield event
         finally:
             await response.aclose()
+
+
+async def _aclose_client(client: httpx2.AsyncClient) -> None:
+    await client.aclose()
 
 
 def auth_headers(config: ClientConfig) -> dict[str, str]:

@@ -47,6 +47,12 @@ class LocalContext:
             self._store = configured if isinstance(configured, ResponseStore) else ResponseStore(configured)
         return self._store
 
+    def close(self) -> None:
+        """Close the store this context opened itself (a ResponseStore passed in ``response_store``
+        belongs to the caller and stays open); it reopens on next use."""
+        if self._store is not None and self._store is not self._configured:
+            self._store.close()
+
     def with_context(self, request: ResponsesRequest) -> ResponsesRequest:
         """The request the provider sees: the stored conversation first, as the spec orders it,
         then the new input; no ``previous_response_id`` or ``store``."""

@@ -10,11 +10,12 @@ and ``store=True`` from the local response store.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from anyllm.errors import AnyLLMError, ProviderError, StreamError
 from anyllm.providers.base import Backend, ClientConfig
+from anyllm.providers.closing import ClosingAsyncStream, ClosingStream
 from anyllm.providers.http import HttpTransport, auth_headers
 from anyllm.providers.local_context import LocalContext
 from anyllm.request import ResponsesRequest
@@ -22,6 +23,7 @@ from anyllm.spec import TERMINAL_EVENT_STATUS, TERMINAL_EVENT_TYPES
 from anyllm.streaming import DONE, SSEEvent
 
 if TYPE_CHECKING:
+    import httpx2
     from pydantic import BaseModel
 
 __all__ = ["OpenResponsesBackend"]
@@ -98,19 +100,36 @@ class OpenResponsesBackend(Backend):
         if not config.metadata.native_previous_response_id:
             self.local = LocalContext(self.provider, config.client_args.get("response_store"))
 
-    def _parse(self, content: bytes) -> Any:
+    def _parse(self, reply: httpx2.Response) -> Any:
+        """The typed ResponseResource of a success reply, or ProviderError saying what came
+        instead: the spec has servers "return data only as application/json" when not
+        streaming, and that JSON is a ResponseResource (empty, HTML, invalid UTF-8 and
+        truncated bodies included, whatever the 2xx status)."""
         from pydantic import ValidationError
 
         from anyllm.types import response_from_json
 
         try:
-            return response_from_json(content)
+            return response_from_json(reply.content)
         except ValidationError as exc:
-            raise ProviderError(
-                f"{self.provider} returned a body that is not a valid ResponseResource: "
-                f"{exc.error_count()} problem(s), first: {str(exc).splitlines()[1:3]}",
-                provider=self.provider,
-            ) from exc
+            if all(error["type"] != "json_invalid" for error in exc.errors()):
+                raise ProviderError(
+                    f"{self.provider} returned a body that is not a valid ResponseResource: "
+                    f"{exc.error_count()} problem(s), first: {str(exc).splitlines()[1:3]}",
+                    provider=self.provider,
+                    status_code=reply.status_code,
+                ) from exc
+            cause: Exception = exc
+        except ValueError as exc:  # not JSON, or not UTF-8
+            cause = exc
+        snippet = reply.content[:120].decode("utf-8", "replace")
+        raise ProviderError(
+            f"{self.provider} answered HTTP {reply.status_code} "
+            f"({reply.headers.get('content-type') or 'no content-type'}) with a body that is not "
+            f"JSON: {snippet!r}",
+            provider=self.provider,
+            status_code=reply.status_code,
+        ) from cause
 
     def _outgoing(self, request: ResponsesRequest) -> dict[str, Any]:
         """The JSON body to send (the stored conversation in front when the server keeps none)."""
@@ -133,18 +152,20 @@ class OpenResponsesBackend(Backend):
             self.local.remember_typed(request, event.response)
 
     def create(self, request: ResponsesRequest) -> Any:
-        response = self._parse(self.transport.post("responses", self._outgoing(request)).content)
+        response = self._parse(self.transport.post("responses", self._outgoing(request)))
         return self._finished(request, response)
 
     async def acreate(self, request: ResponsesRequest) -> Any:
-        response = self._parse((await self.transport.apost("responses", self._outgoing(request))).content)
+        response = self._parse(await self.transport.apost("responses", self._outgoing(request)))
         return self._finished(request, response)
 
     def stream(self, request: ResponsesRequest) -> Iterator[BaseModel]:
         events = self.transport.open_sse("responses", self._outgoing(request))
-        return self._iterate(request, events)
+        return ClosingStream(self._iterate(request, events), events.close)
 
-    def _iterate(self, request: ResponsesRequest, events: Iterator[SSEEvent]) -> Iterator[BaseModel]:
+    def _iterate(
+        self, request: ResponsesRequest, events: Iterator[SSEEvent]
+    ) -> Generator[BaseModel, None, None]:
         state = _StreamState(self.provider)
         try:
             for sse in events:
@@ -161,11 +182,11 @@ class OpenResponsesBackend(Backend):
 
     async def astream(self, request: ResponsesRequest) -> AsyncIterator[BaseModel]:
         events = await self.transport.aopen_sse("responses", self._outgoing(request))
-        return self._aiterate(request, events)
+        return ClosingAsyncStream(self._aiterate(request, events), events.aclose)
 
     async def _aiterate(
         self, request: ResponsesRequest, events: AsyncIterator[SSEEvent]
-    ) -> AsyncIterator[BaseModel]:
+    ) -> AsyncGenerator[BaseModel, None]:
         state = _StreamState(self.provider)
         try:
             async for sse in events:
@@ -182,3 +203,10 @@ class OpenResponsesBackend(Backend):
 
     def close(self) -> None:
         self.transport.close()
+        if self.local is not None:
+            self.local.close()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+        if self.local is not None:
+            self.local.close()

@@ -72,6 +72,12 @@ class ProviderMetadata:
     image_input: bool = True
     file_input: bool = False
     reasoning: bool = False
+    # The spec's other half (2026-04-24): the Responses WebSocket transport ("Servers MAY
+    # expose the Responses API over a persistent WebSocket") and POST /responses/compact.
+    # Declared where the service is known to serve it; a conformance case needing an
+    # undeclared one is "unsupported".
+    websocket: bool = False
+    compaction: bool = False
     base_url_env: str | None = None
 
     @property
@@ -128,6 +134,8 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         "https://platform.openai.com/docs/api-reference/responses",
         file_input=True,
         reasoning=True,
+        websocket=True,
+        compaction=True,
         base_url_env="OPENAI_BASE_URL",
     ),
     _native_openresponses(
@@ -136,6 +144,7 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         "OPENRESPONSES_API_KEY",
         "https://www.openresponses.org/specification",
         key_required=False,
+        compaction=True,  # one of the spec's two resources; WebSocket is a MAY: declared per target
         base_url_env="OPENRESPONSES_BASE_URL",
         file_input=True,
         reasoning=True,
@@ -243,7 +252,7 @@ _TABLE: tuple[ProviderMetadata, ...] = (
         "llamacpp",
         "http://127.0.0.1:8080/v1",
         "LLAMACPP_API_KEY",
-        "https://llama-cpp-python.readthedocs.io/en/latest/server/",
+        "https://github.com/ggml-org/llama.cpp/tree/master/tools/server",
         key_required=False,
         image_input=False,
         base_url_env="LLAMACPP_BASE_URL",

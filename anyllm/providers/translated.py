@@ -10,13 +10,15 @@ exception, never a hang or a silent end.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from anyllm.errors import AnyLLMError, StreamError
 from anyllm.providers.base import Backend, ClientConfig
+from anyllm.providers.closing import ClosingAsyncStream, ClosingStream
 from anyllm.providers.http import HttpTransport, auth_headers
 from anyllm.providers.local_context import LocalContext
+from anyllm.providers.shapes import READ_ERRORS, SHAPE_ERRORS, unexpected_shape
 from anyllm.request import ResponsesRequest
 from anyllm.streaming import SSEEvent
 from anyllm.translate.base import Bridge
@@ -61,11 +63,15 @@ class TranslatedBackend(Backend):
 
         builder = self._builder(request)
         builder.start()
-        self.bridge.translate_response(reply, builder)
-        if not builder.finished:
-            raise StreamError("translation did not finish the response", provider=self.provider)
+        try:
+            self.bridge.translate_response(reply, builder)
+            if not builder.finished:
+                raise StreamError("translation did not finish the response", provider=self.provider)
+            typed = response_from_dict(builder.response)
+        except SHAPE_ERRORS as exc:  # a member of the wrong type: the reply's fault, typed
+            raise unexpected_shape(exc, self.provider, streaming=False) from exc
         self._remember(request, builder.response)
-        return response_from_dict(builder.response)
+        return typed
 
     def create(self, request: ResponsesRequest) -> Any:
         full = self.local.with_context(request)
@@ -80,18 +86,33 @@ class TranslatedBackend(Backend):
     def stream(self, request: ResponsesRequest) -> Iterator[BaseModel]:
         full = self.local.with_context(request)
         events = self.transport.open_sse(self.bridge.path(full), self.wire_body(full))
-        return self._translate_stream(request, events)
+        # The first events are made here, before the HTTP stream is read: closing this
+        # stream must close the connection even when that read never started.
+        return ClosingStream(self._translate_stream(request, events), events.close)
 
     async def astream(self, request: ResponsesRequest) -> AsyncIterator[BaseModel]:
         full = self.local.with_context(request)
         events = await self.transport.aopen_sse(self.bridge.path(full), self.wire_body(full))
-        return self._atranslate_stream(request, events)
+        return ClosingAsyncStream(self._atranslate_stream(request, events), events.aclose)
 
     def _failure(self, builder: ResponseStreamBuilder, error: AnyLLMError) -> list[dict[str, Any]]:
         code = error.code or ("stream_error" if isinstance(error, StreamError) else "server_error")
         return builder.fail(error.message, code=code)
 
-    def _translate_stream(self, request: ResponsesRequest, events: Iterator[SSEEvent]) -> Iterator[BaseModel]:
+    def _typed_failure(self, builder: ResponseStreamBuilder, error: AnyLLMError) -> list[BaseModel]:
+        """The in-band ``error`` and ``response.failed`` events, typed; none when the response
+        built so far cannot be typed (a reply member of the wrong type that the translation
+        carried into it): then the typed exception alone reports the failure."""
+        from anyllm.types import event_from_dict
+
+        try:
+            return [event_from_dict(event) for event in self._failure(builder, error)]
+        except SHAPE_ERRORS:
+            return []
+
+    def _translate_stream(
+        self, request: ResponsesRequest, events: Iterator[SSEEvent]
+    ) -> Generator[BaseModel, None, None]:
         from anyllm.types import event_from_dict
 
         builder = self._builder(request)
@@ -105,11 +126,13 @@ class TranslatedBackend(Backend):
                         yield event_from_dict(event)
                 for event in translator.end():
                     yield event_from_dict(event)
-            except AnyLLMError as error:
+            except READ_ERRORS as caught:
+                error = unexpected_shape(caught, self.provider, streaming=True)  # typed ones unchanged
                 error.provider = error.provider or self.provider
-                for event in self._failure(builder, error):
-                    yield event_from_dict(event)
-                raise
+                yield from self._typed_failure(builder, error)
+                if error is caught:
+                    raise
+                raise error from caught
             self._remember(request, builder.response)
         finally:
             close = getattr(events, "close", None)
@@ -118,7 +141,7 @@ class TranslatedBackend(Backend):
 
     async def _atranslate_stream(
         self, request: ResponsesRequest, events: AsyncIterator[SSEEvent]
-    ) -> AsyncIterator[BaseModel]:
+    ) -> AsyncGenerator[BaseModel, None]:
         from anyllm.types import event_from_dict
 
         builder = self._builder(request)
@@ -132,11 +155,14 @@ class TranslatedBackend(Backend):
                         yield event_from_dict(event)
                 for event in translator.end():
                     yield event_from_dict(event)
-            except AnyLLMError as error:
+            except READ_ERRORS as caught:
+                error = unexpected_shape(caught, self.provider, streaming=True)  # typed ones unchanged
                 error.provider = error.provider or self.provider
-                for event in self._failure(builder, error):
-                    yield event_from_dict(event)
-                raise
+                for failed in self._typed_failure(builder, error):
+                    yield failed
+                if error is caught:
+                    raise
+                raise error from caught
             self._remember(request, builder.response)
         finally:
             aclose = getattr(events, "aclose", None)
@@ -145,3 +171,8 @@ class TranslatedBackend(Backend):
 
     def close(self) -> None:
         self.transport.close()
+        self.local.close()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+        self.local.close()

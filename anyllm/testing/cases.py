@@ -27,7 +27,15 @@ __all__ = [
 ]
 
 Capability = Literal[
-    "tools", "json_schema", "json_object", "image_input", "file_input", "reasoning", "streaming"
+    "tools",
+    "json_schema",
+    "json_object",
+    "image_input",
+    "file_input",
+    "reasoning",
+    "streaming",
+    "websocket",
+    "compaction",
 ]
 CAPABILITIES: tuple[Capability, ...] = (
     "tools",
@@ -37,6 +45,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     "file_input",
     "reasoning",
     "streaming",
+    "websocket",
+    "compaction",
 )
 
 # Test ids of the official compliance suite (openresponses/openresponses src/lib/compliance-tests.ts).
@@ -46,6 +56,13 @@ OFFICIAL_TESTS = frozenset(
         "assistant-phase",
         "response-output-phase-schema",
         "streaming-response",
+        "websocket-response",
+        "websocket-sequential-responses",
+        "websocket-continuation",
+        "websocket-reconnect-store-false-recovery",
+        "websocket-previous-response-not-found",
+        "websocket-failed-continuation-evicts-cache",
+        "websocket-compact-new-chain",
         "system-prompt",
         "tool-calling",
         "image-input",

@@ -2,9 +2,21 @@
 
 Subcommands are registered in :data:`COMMANDS` (name -> (add_arguments, run)), so a new one
 (``certify``) is one function pair and one entry. ``validate`` reads JSON response bodies,
-raw SSE captures, JSONL event logs and vcrpy cassettes, prints the violations and exits 1
-when any is an error. Broken input is reported as a violation with its position, never as
-a traceback.
+raw SSE captures, JSONL event logs, recorded WebSocket exchanges (frames as JSONL, one
+record per line: :mod:`anyllm.testing.validate.ws_records`) and cassettes (their HTTP
+interactions, ``/responses/compact`` replies and ``websocket`` section), prints the
+violations and exits 1 when any is an error. Broken input is reported as a violation with
+its position, never as a traceback.
+
+A cassette of a translated provider (chat completions, Anthropic, Gemini) is judged by what
+the library makes of it: each exchange is replayed through ``anyllm.responses()`` and the
+typed result validated (:mod:`anyllm.testing.bridge_replay`). What cannot be judged (no
+interaction at all, a request no bridge translates, a reply the library refuses) is listed
+as such and the exit status is 2; a run never reports ``0 target(s)`` with status 0. Calls
+that are not model calls (``GET /models``) are listed as skipped.
+
+Exit status: 0 every target judged and conforming; 1 an error-severity violation; 2 nothing
+judged, or something that could not be judged.
 """
 
 from __future__ import annotations
@@ -24,10 +36,13 @@ from anyllm.testing.certify import CERTIFY_COMMAND
 from anyllm.testing.validate import (
     Violation,
     has_errors,
+    validate_compact,
     validate_request,
     validate_response,
     validate_stream,
+    validate_websocket,
 )
+from anyllm.testing.validate.compact_rules import is_compact_path
 
 __all__ = ["COMMANDS", "Target", "build_parser", "load_targets", "main"]
 
@@ -37,12 +52,18 @@ class Target:
     """One thing to judge: a response body, a stream or a request, and where it came from."""
 
     source: str
-    kind: str  # "response" | "stream" | "request" | "input"
+    # "response" | "stream" | "request" | "input" | "websocket" (records) | "compact" (a
+    # /responses/compact reply); a translated provider's exchange is
+    # "bridge" until replayed, then "response" | "stream" | "error" (the library's typed error
+    # for an error reply); "unjudged" (cannot be judged: exit 2) | "skipped" (not a model call)
+    kind: str
     payload: Any = None
     content_type: str | None = None
     status: int | None = None
     request: Any = None
     violations: list[Violation] = field(default_factory=list)
+    note: str = ""  # what was done, or why not judged
+    metadata: dict[str, Any] = field(default_factory=dict)  # the cassette's (provenance)
 
 
 def _malformed(source: str, message: str, line: int | None = None) -> Target:
@@ -116,8 +137,10 @@ def _body_target(
 def _load_cassette(path: Path, text: str) -> list[Target]:
     import yaml
 
+    from anyllm.testing.cassettes import load_yaml
+
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text)  # safe, and refusing aliases (a billion laughs expands when walked)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -125,6 +148,16 @@ def _load_cassette(path: Path, text: str) -> list[Target]:
     interactions = doc.get("interactions") if isinstance(doc, dict) else None
     if not isinstance(interactions, list):
         return [_malformed(str(path), "YAML without an `interactions` list: not a vcrpy cassette")]
+    metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    websocket = _websocket_target(path, doc.get("websocket"), interactions)
+    if not interactions and websocket is not None:
+        return [websocket]
+    if not interactions:
+        sent = " (its metadata says the library refused the request before sending it)"
+        note = "the cassette holds no interaction: nothing to judge" + (
+            sent if metadata.get("interactions") == 0 else ""
+        )
+        return [Target(str(path), "unjudged", note=note)]
     targets: list[Target] = []
     for i, inter in enumerate(interactions):
         if not isinstance(inter, dict):
@@ -132,9 +165,11 @@ def _load_cassette(path: Path, text: str) -> list[Target]:
             continue
         req = inter.get("request") or {}
         uri = str(req.get("uri", ""))
-        if not uri.split("?", 1)[0].rstrip("/").endswith("/responses"):
-            continue
         source = f"{path}#interaction{i} {req.get('method', '')} {uri}".rstrip()
+        compact = is_compact_path(uri.split("?", 1)[0])
+        if not compact and not uri.split("?", 1)[0].rstrip("/").endswith("/responses"):
+            targets.append(_other_call(source, inter, metadata))
+            continue
         request: Any = None
         req_body = req.get("body")
         if isinstance(req_body, dict):
@@ -144,7 +179,7 @@ def _load_cassette(path: Path, text: str) -> list[Target]:
                 request = json.loads(req_body)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 request = None
-        if isinstance(request, dict):
+        if isinstance(request, dict) and not compact:
             targets.append(Target(source + " (request)", "request", request))
         resp = inter.get("response") or {}
         status_obj = resp.get("status")
@@ -154,19 +189,77 @@ def _load_cassette(path: Path, text: str) -> list[Target]:
         if data is None:
             targets.append(_malformed(source, problem or "undecodable body"))
             continue
-        targets.append(
-            _body_target(
-                source,
-                data,
-                _header(headers, "content-type"),
-                status if isinstance(status, int) else None,
-                request,
+        content_type = _header(headers, "content-type")
+        code = status if isinstance(status, int) else None
+        if compact:
+            problem = _binary_problem(data)
+            targets.append(
+                _malformed(source, problem)
+                if problem
+                else Target(source, "compact", data.decode("utf-8"), content_type, code)
             )
-        )
-    return targets
+            continue
+        targets.append(_body_target(source, data, content_type, code, request))
+    return [*targets, *([websocket] if websocket is not None else [])]
+
+
+def _websocket_target(path: Path, section: Any, interactions: list[Any]) -> Target | None:
+    """The cassette's ``websocket`` section as one target (every connection, in order),
+    judged with the compacted windows its /responses/compact replies returned."""
+    from anyllm.testing.cassettes.websocket import parse_section
+    from anyllm.testing.validate.ws_records import RecordError
+
+    if section is None:
+        return None
+    source = f"{path}#websocket"
+    try:
+        connections = parse_section(section)
+    except RecordError as exc:
+        return _malformed(source, f"not a WebSocket section: {exc}")
+    windows = []
+    for inter in interactions:
+        req = inter.get("request") if isinstance(inter, dict) else None
+        if not isinstance(req, dict) or not is_compact_path(str(req.get("uri", "")).split("?", 1)[0]):
+            continue
+        data, _problem = _decode_body((inter.get("response") or {}).get("body"), None)
+        try:
+            output = json.loads(data or b"").get("output")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(output, list):
+            windows.append(output)
+    records = [record for connection in connections for record in connection.records()]
+    return Target(source, "websocket", records, request=windows)
+
+
+def _other_call(source: str, interaction: dict[str, Any], metadata: dict[str, Any]) -> Target:
+    """An interaction that is not a Responses call: a translated provider's model call (to
+    replay through the library), a call that is no model call (skipped), or neither (unjudged)."""
+    from anyllm.testing.bridge_replay import bridge_protocol
+
+    request = interaction.get("request") or {}
+    if bridge_protocol(str(request.get("uri", ""))) is not None:
+        return Target(source, "bridge", interaction, metadata=metadata)
+    if str(request.get("method", "")).upper() != "POST":
+        return Target(source, "skipped", note="not a model call")
+    return Target(source, "unjudged", note="neither a Responses call nor one a bridge translates")
 
 
 def _load_jsonl(path: Path, text: str) -> list[Target]:
+    from anyllm.testing.validate.ws_records import is_record_log, parse_jsonl
+
+    first = text.lstrip().split("\n", 1)[0]
+    try:
+        is_records = is_record_log(json.loads(first))
+    except json.JSONDecodeError:
+        is_records = False
+    if is_records:  # a recorded WebSocket exchange: frames (and open/close) as JSONL
+        records, problems = parse_jsonl(text)
+        target = Target(str(path), "websocket", records, request=[])
+        rule = R.RULES["INPUT-MALFORMED"]
+        for number, problem in problems:
+            target.violations.append(Violation(rule.id, rule.severity, "$", problem, rule.section, number))
+        return [target]
     events: list[Any] = []
     bad: list[Violation] = []
     rule = R.RULES["INPUT-MALFORMED"]
@@ -222,6 +315,8 @@ def load_targets(path: Path) -> list[Target]:
             return _load_jsonl(path, text)
         if isinstance(value, dict) and isinstance(value.get("interactions"), list):
             return _load_cassette(path, text)
+        if isinstance(value, dict) and "direction" in value and "type" not in value:
+            return _load_jsonl(path, text)  # a one-record WebSocket log
         if isinstance(value, list):
             return [Target(str(path), "stream", value)]
         return [Target(str(path), "response", value)]
@@ -236,8 +331,24 @@ def load_targets(path: Path) -> list[Target]:
     return [_malformed(str(path), "not JSON, JSONL, an SSE capture or a vcrpy cassette", 1)]
 
 
-def judge(target: Target, profile: R.Profile) -> list[Violation]:
-    """Run the validator that fits the target."""
+def _replay_bridge(target: Target, profile: R.Profile, provider: str | None) -> list[Violation]:
+    """A translated provider's exchange: replayed through the library, its result judged."""
+    from anyllm.testing.bridge_replay import bridge_call, replay
+
+    call = bridge_call(target.payload, target.metadata, provider)
+    if isinstance(call, str):
+        target.kind, target.note = "unjudged", call
+        return []
+    done = replay(target.payload, call, profile)
+    target.kind, target.note = done.kind, done.note
+    return done.violations
+
+
+def judge(target: Target, profile: R.Profile, provider: str | None = None) -> list[Violation]:
+    """Run the validator that fits the target (``provider``: how to replay a translated
+    provider's cassette, when its metadata does not say)."""
+    if target.kind == "bridge":
+        return target.violations + _replay_bridge(target, profile, provider)
     if target.kind == "response":
         found = validate_response(
             target.payload,
@@ -252,6 +363,12 @@ def judge(target: Target, profile: R.Profile) -> list[Violation]:
         )
     elif target.kind == "request":
         found = validate_request(target.payload, profile)
+    elif target.kind == "websocket":
+        found = validate_websocket(target.payload, profile, compacted=target.request or ())
+    elif target.kind == "compact":
+        found = validate_compact(
+            target.payload, profile, content_type=target.content_type, status=target.status
+        )
     else:
         found = []
     return target.violations + found
@@ -267,22 +384,44 @@ def _counts(violations: list[Violation]) -> dict[str, int]:
     return out
 
 
+_NOT_JUDGED = ("unjudged", "skipped")
+
+
+def _tally(results: list[tuple[Target, list[Violation]]]) -> str:
+    """The last line: targets judged and their findings, then what was not judged."""
+    judged = [found for target, found in results if target.kind not in _NOT_JUDGED]
+    c = _counts([v for found in judged for v in found])
+    line = f"{len(judged)} target(s): {c['error']} error(s), {c['warning']} warning(s), {c['info']} info"
+    unjudged = sum(1 for target, _ in results if target.kind == "unjudged")
+    skipped = sum(1 for target, _ in results if target.kind == "skipped")
+    if unjudged:
+        line += f"; {unjudged} cannot be judged"
+    if skipped:
+        line += f"; {skipped} skipped (not model calls)"
+    if not judged:
+        line += "; nothing was judged"
+    return line
+
+
 def _print_text(results: list[tuple[Target, list[Violation]]], profile: str, out: TextIO) -> None:
-    total: list[Violation] = []
     for target, found in results:
-        total.extend(found)
+        if target.kind == "unjudged":
+            out.write(f"{target.source}: CANNOT JUDGE: {target.note}\n")
+            continue
+        if target.kind == "skipped":
+            out.write(f"{target.source}: skipped: {target.note}\n")
+            continue
         c = _counts(found)
         out.write(
             f"{target.source} [{target.kind}, profile {profile}]: "
             f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info\n"
         )
+        if target.note:
+            out.write(f"  ({target.note})\n")
         for v in found:
             where = f" line {v.line}" if v.line is not None else ""
             out.write(f"  {v.severity:<7} {v.rule:<32} {v.path}{where}: {v.message}  [{v.section}]\n")
-    c = _counts(total)
-    out.write(
-        f"{len(results)} target(s): {c['error']} error(s), {c['warning']} warning(s), {c['info']} info\n"
-    )
+    out.write(_tally(results) + "\n")
 
 
 def _print_json(results: list[tuple[Target, list[Violation]]], profile: str, out: TextIO) -> None:
@@ -290,10 +429,21 @@ def _print_json(results: list[tuple[Target, list[Violation]]], profile: str, out
     doc = {
         "profile": profile,
         "targets": [
-            {"source": t.source, "kind": t.kind, "violations": [v.to_dict() for v in found]}
+            {
+                "source": t.source,
+                "kind": t.kind,
+                "judged": t.kind not in _NOT_JUDGED,
+                "note": t.note,
+                "violations": [v.to_dict() for v in found],
+            }
             for t, found in results
         ],
-        "summary": _counts(total),
+        "summary": {
+            **_counts(total),
+            "judged": sum(1 for t, _ in results if t.kind not in _NOT_JUDGED),
+            "unjudged": sum(1 for t, _ in results if t.kind == "unjudged"),
+            "skipped": sum(1 for t, _ in results if t.kind == "skipped"),
+        },
     }
     out.write(json.dumps(doc, indent=2) + "\n")
 
@@ -307,19 +457,28 @@ def _add_validate(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=Path,
         metavar="PATH",
-        help="JSON response body, SSE capture, JSONL of events or vcrpy cassette",
+        help="JSON response body, SSE capture, JSONL of events, WebSocket frames as JSONL, or a cassette",
     )
     parser.add_argument("--profile", choices=R.PROFILES, default="openresponses")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--provider",
+        default=None,
+        help="replay a translated provider's cassette as this provider (default: its metadata's, "
+        "else openai_compatible, anthropic or gemini by protocol)",
+    )
 
 
 def _run_validate(args: argparse.Namespace, out: TextIO) -> int:
     results: list[tuple[Target, list[Violation]]] = []
     for path in args.paths:
         for target in load_targets(path):
-            results.append((target, judge(target, args.profile)))
+            results.append((target, judge(target, args.profile, args.provider)))
     (_print_json if args.format == "json" else _print_text)(results, args.profile, out)
-    return 1 if any(has_errors(found) for _t, found in results) else 0
+    if any(has_errors(found) for _t, found in results):
+        return 1
+    nothing = all(t.kind in _NOT_JUDGED for t, _ in results)
+    return 2 if nothing or any(t.kind == "unjudged" for t, _ in results) else 0
 
 
 def _add_rules(parser: argparse.ArgumentParser) -> None:
@@ -331,11 +490,13 @@ def _run_rules(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "json":
         out.write(json.dumps(rows, indent=2) + "\n")
     else:
+        out.write(f"{'RULE':<34} {'SEVERITY':<8} {'OPENAI':<8} SUMMARY  [SPEC SECTION]\n")
         for row in rows:
             out.write(
-                f"{row['id']:<34} {row['severity']:<7} openai:{row['openai_severity']:<7} "
+                f"{row['id']:<34} {row['severity']:<8} {row['openai_severity']:<8} "
                 f"{row['summary']}  [{row['section']}]\n"
             )
+        out.write(f"{len(rows)} rules; severity under the openresponses and openai profiles\n")
     return 0
 
 

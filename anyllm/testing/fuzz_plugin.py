@@ -11,6 +11,12 @@ variable ``ANYLLM_HYPOTHESIS_PROFILE``):
 ``nightly``
     long runs.
 
+Live fuzzing (``--fuzz-live[=N]``, :mod:`anyllm.testing.fuzz_live`): for each column with
+live access, N generated requests (default 20) sent and judged, failures shrunk and saved as
+``cassettes/<column>/fuzz-<id>.yaml``, within ``--fuzz-live-deadline`` seconds per column
+(default 60). The saved findings are conformance cases of their column (``anyllm_fuzz_finding``,
+parametrized here from the cassette files), replayed like every case.
+
 Why a separate module: the main plugin owns the conformance options; this one only adds
 fuzzing. It does not change Hypothesis's global default for other people's tests: the
 anyllm property tests take their settings from :func:`fuzz_settings`, which follows an
@@ -28,10 +34,25 @@ import pytest
 if TYPE_CHECKING:
     from hypothesis import settings as Settings
 
-__all__ = ["ENV_PROFILE", "FUZZ_MARK", "PROFILES", "fuzz_settings", "register_profiles"]
+__all__ = [
+    "ENV_PROFILE",
+    "FINDING_FIXTURE",
+    "FUZZ_LIVE_MARK",
+    "FUZZ_MARK",
+    "LIVE_RUNS_KEY",
+    "PROFILES",
+    "fuzz_settings",
+    "live_fuzz_options",
+    "register_profiles",
+]
 
 ENV_PROFILE = "ANYLLM_HYPOTHESIS_PROFILE"
 FUZZ_MARK = "anyllm_fuzz"
+FUZZ_LIVE_MARK = "anyllm_fuzz_live"
+# The argument of the replay case of saved live-fuzz findings: parametrized here, together
+# with anyllm_provider, from cassettes/<column>/fuzz-*.yaml (the main plugin leaves it alone).
+FINDING_FIXTURE = "anyllm_fuzz_finding"
+LIVE_RUNS_KEY = pytest.StashKey[list[Any]]()  # the ColumnRun of each column fuzzed live
 PROFILES = ("ci", "dev", "nightly")
 DEFAULT_PROFILE = "ci"
 
@@ -91,8 +112,59 @@ def fuzz_settings(**overrides: Any) -> Settings:
     return settings(parent, **overrides)
 
 
+def _examples(value: str) -> int:
+    """``--fuzz-live=N``: a positive number of examples (argparse reports the error)."""
+    import argparse
+
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of examples (write --fuzz-live=N, or put paths before --fuzz-live)"
+        ) from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} examples: give at least 1")
+    return number
+
+
+def _seconds(value: str) -> float:
+    import argparse
+    import math
+
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(number) or number <= 0:
+        raise argparse.ArgumentTypeError(f"{value}: give a positive number of seconds")
+    return number
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from anyllm.testing.fuzz_live import DEFAULT_DEADLINE, DEFAULT_EXAMPLES
+
     group = parser.getgroup("anyllm", "anyllm conformance harness")
+    group.addoption(
+        "--fuzz-live",
+        nargs="?",
+        const=DEFAULT_EXAMPLES,
+        default=None,
+        type=_examples,
+        dest="anyllm_fuzz_live",
+        metavar="N",
+        help="fuzz each --target/--provider column with live access: N generated requests "
+        f"(default {DEFAULT_EXAMPLES}) sent and judged, failures shrunk and saved as "
+        "cassettes/<column>/fuzz-<id>.yaml (conformance/test_fuzz_live.py)",
+    )
+    group.addoption(
+        "--fuzz-live-deadline",
+        default=DEFAULT_DEADLINE,
+        type=_seconds,
+        dest="anyllm_fuzz_live_deadline",
+        metavar="SECONDS",
+        help="wall-clock bound of --fuzz-live per column, generation and shrinking together "
+        f"(default {DEFAULT_DEADLINE:g})",
+    )
     group.addoption(
         "--fuzz",
         action="store_true",
@@ -109,10 +181,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{FUZZ_MARK}: a property-based fuzz test of the anyllm suite (runs with --fuzz)"
     )
+    config.addinivalue_line(
+        "markers", f"{FUZZ_LIVE_MARK}: the live fuzz run of a column (runs with --fuzz-live)"
+    )
+    config.stash[LIVE_RUNS_KEY] = []
     try:
         from hypothesis import settings
     except ImportError:  # pragma: no cover - hypothesis is a test extra
-        if config.getoption("anyllm_fuzz", False):
+        if config.getoption("anyllm_fuzz", False) or config.getoption("anyllm_fuzz_live", None):
             raise pytest.UsageError("--fuzz needs hypothesis: pip install 'anyllm[test]'") from None
         return
     register_profiles()
@@ -123,10 +199,76 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(chosen)
 
 
+def live_fuzz_options(config: pytest.Config) -> Any:
+    """The :class:`~anyllm.testing.fuzz_live.LiveFuzzOptions` of ``--fuzz-live``, or None (off)."""
+    from anyllm.testing.fuzz_live import LiveFuzzOptions
+
+    examples = config.getoption("anyllm_fuzz_live", None)
+    if not examples:
+        return None
+    deadline = float(config.getoption("anyllm_fuzz_live_deadline"))
+    return LiveFuzzOptions(examples=int(examples), deadline=deadline)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The replay case of saved findings: one item per ``fuzz-*.yaml`` of each column, its
+    case id the file's name (so its verdict, baseline entry and report row are its own)."""
+    if FINDING_FIXTURE not in metafunc.fixturenames:
+        return
+    from anyllm.testing.fuzz_live import FINDING_PREFIX
+    from anyllm.testing.plugin.options import SETTINGS_KEY
+
+    settings = metafunc.config.stash[SETTINGS_KEY]
+    params = [
+        pytest.param(
+            column,
+            path.stem,
+            id=f"{column}-{path.stem}",
+            marks=pytest.mark.anyllm_case(path.stem, feature="live fuzz finding"),
+        )
+        for column in settings.providers
+        for path in sorted((settings.cassette_dir / column).glob(f"{FINDING_PREFIX}*.yaml"))
+    ]
+    metafunc.parametrize(("anyllm_provider", FINDING_FIXTURE), params, indirect=["anyllm_provider"])
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # No saved finding in the columns run: the replay case has nothing to replay.
+    empty = [item for item in items if _empty_findings(item)]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+    if not config.getoption("anyllm_fuzz_live", None):
+        skip = pytest.mark.skip(
+            reason="live fuzzing is off: pass --fuzz-live[=N] (with --target/--provider) to run it"
+        )
+        for item in items:
+            if item.get_closest_marker(FUZZ_LIVE_MARK) is not None:
+                item.add_marker(skip)
     if config.getoption("anyllm_fuzz", False):
         return
     skip = pytest.mark.skip(reason="fuzzing is off: pass --fuzz (with --provider=X) to run it")
     for item in items:
         if item.get_closest_marker(FUZZ_MARK) is not None:
             item.add_marker(skip)
+
+
+def _empty_findings(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if FINDING_FIXTURE not in getattr(item, "fixturenames", ()) or callspec is None:
+        return False
+    return not isinstance(callspec.params.get(FINDING_FIXTURE), str)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """What each column's live fuzz run did: requests, outcomes, and the shrunk failures."""
+    runs = config.stash.get(LIVE_RUNS_KEY, [])
+    if not runs:
+        return
+    from anyllm.testing.fuzz_live_session import summary_lines
+
+    terminalreporter.section("anyllm live fuzz")
+    verbose = int(config.getoption("verbose", 0) or 0)
+    for run in runs:
+        for text, markup in summary_lines(run, config.rootpath, verbose=verbose):
+            terminalreporter.write_line(text, **markup)

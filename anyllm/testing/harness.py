@@ -20,21 +20,26 @@ import functools
 import inspect
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anyllm.errors import AnyLLMError
 from anyllm.providers.registry import ProviderMetadata
-from anyllm.spec import TERMINAL_EVENT_TYPES
 from anyllm.testing.rules import Profile
 from anyllm.testing.validate import (
     StreamValidator,
     Violation,
+    validate_compact,
     validate_request,
     validate_response,
     validate_stream,
 )
+from anyllm.testing.validate.compact_rules import is_compact_path
+from anyllm.testing.wire_view import Refusal, WireFallback, attribute, collect_event, last_reply
+
+if TYPE_CHECKING:
+    from anyllm.testing.ws_client import CaseWebSocket, Compaction
 
 __all__ = [
     "NATIVE_PROTOCOLS",
@@ -141,9 +146,11 @@ def judge_exchange(exchange: WireExchange, profile: Profile) -> tuple[list[Viola
     whole SSE stream (when the request asked for one) or as a JSON ResponseResource, with
     its Content-Type and the request it answers.
     """
+    where = f"wire #{exchange.number} {exchange.method} {exchange.path} -> {exchange.status}"
+    if exchange.method.upper() == "POST" and is_compact_path(exchange.path):
+        return _judge_compact(exchange, profile, where), 0
     if not exchange.creates_response:
         return [], 0
-    where = f"wire #{exchange.number} {exchange.method} {exchange.path} -> {exchange.status}"
     request = exchange.request_json()
     if exchange.status >= 400:
         try:
@@ -162,6 +169,21 @@ def judge_exchange(exchange: WireExchange, profile: Profile) -> tuple[list[Viola
         exchange.body, profile, request=request, content_type=exchange.content_type, status=exchange.status
     )
     return out + _tagged(found, where), 0
+
+
+def _judge_compact(exchange: WireExchange, profile: Profile, where: str) -> list[Violation]:
+    """A /responses/compact exchange: its reply (a CompactResource, or an error body)."""
+    if exchange.status >= 400:
+        try:
+            body = json.loads(exchange.body)
+        except (ValueError, TypeError):
+            return []
+        if not (isinstance(body, dict) and "error" in body):
+            return []
+    found = validate_compact(
+        exchange.body, profile, content_type=exchange.content_type, status=exchange.status
+    )
+    return _tagged(found, where)
 
 
 def _tagged(violations: list[Violation], where: str) -> list[Violation]:
@@ -183,6 +205,14 @@ class CaseValidator:
         self.exchanges = 0
         self.wire_events = 0
         self._open: list[StreamValidator] = []
+        # The case's WebSocketValidator, made by its first WebSocket connection or compaction
+        # (anyllm.testing.ws_client).
+        self.websocket: Any = None
+        # The exchanges the case made so far (set by the plugin for native providers): when
+        # the client refuses a reply, the case goes on with what arrived (wire_view).
+        self.wire_source: Callable[[], list[WireExchange]] | None = None
+        self.refusals: list[Refusal] = []
+        self.wire_findings: dict[int, list[Violation]] = {}  # exchange number -> its wire findings
 
     def check_response(self, obj: Any, *, request: Any = None, status: int | None = None) -> list[Violation]:
         found = validate_response(as_dict(obj), self.profile, request=request, status=status)
@@ -223,6 +253,7 @@ class CaseValidator:
         added: list[Violation] = []
         for exchange in exchanges:
             found, events = judge_exchange(exchange, self.profile)
+            self.wire_findings[exchange.number] = found
             if exchange.creates_response:
                 self.exchanges += 1
                 self.wire_events += events
@@ -254,6 +285,30 @@ class CaseValidator:
     def errors(self) -> list[Violation]:
         return [v for v in self.violations if v.severity == "error"]
 
+    def findings(self) -> list[Violation]:
+        """The errors that are findings of their own (not consequences of another)."""
+        return [v for v in self.violations if v.severity == "error" and v.cause is None]
+
+    def consequences(self) -> list[Violation]:
+        """The errors that only follow from another finding (see :mod:`anyllm.testing.wire_view`)."""
+        return [v for v in self.violations if v.severity == "error" and v.cause is not None]
+
+    def wire_reply(self) -> WireExchange | None:
+        """The reply the client just read, as it crossed the wire (native providers only)."""
+        if not self.wire_judged or self.wire_source is None:
+            return None
+        return last_reply(self.wire_source())
+
+    def refused(self, error: BaseException, exchange: WireExchange, event: int | None) -> None:
+        """anyllm's client refused ``exchange`` (at stream event ``event``)."""
+        self.refusals.append(Refusal(exchange.number, event, error))
+
+    def attribute(self, exc: BaseException | None = None) -> str | None:
+        """After the wire was judged: mark what only follows from a refused reply (returns
+        what ``exc``, the exception that ended the case, follows from, if it does)."""
+        self.violations, cause = attribute(self.violations, self.refusals, self.wire_findings, exc)
+        return cause
+
 
 @dataclass
 class StreamResult:
@@ -263,6 +318,7 @@ class StreamResult:
     final: dict[str, Any] | None = None
     terminal: str | None = None
     error: AnyLLMError | None = None
+    from_wire: bool = False  # the client refused the stream: ``events`` are the wire's (wire_view)
 
     @property
     def types(self) -> list[str]:
@@ -286,7 +342,7 @@ def _named_arguments() -> frozenset[str]:
     return frozenset(inspect.signature(anyllm.responses).parameters)
 
 
-class ConformanceClient:
+class ConformanceClient(WireFallback):
     """``anyllm.responses()`` bound to one target, validating everything it receives."""
 
     def __init__(self, target: Target, validator: CaseValidator) -> None:
@@ -331,7 +387,10 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        response = anyllm.responses(model, input_data, **self._kwargs(params))
+        try:
+            response = anyllm.responses(model, input_data, **self._kwargs(params))
+        except AnyLLMError as exc:
+            return self._arrived(exc)
         self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
         return as_dict(response)
 
@@ -339,7 +398,10 @@ class ConformanceClient:
         import anyllm
 
         model = params.pop("model", self.target.model)
-        response = await anyllm.aresponses(model, input_data, **self._kwargs(params))
+        try:
+            response = await anyllm.aresponses(model, input_data, **self._kwargs(params))
+        except AnyLLMError as exc:
+            return self._arrived(exc)
         self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
         return as_dict(response)
 
@@ -351,7 +413,19 @@ class ConformanceClient:
         try:
             response = anyllm.responses(model, input_data, **self._kwargs(params))
         except AnyLLMError as exc:
-            if isinstance(exc.body, dict) and "error" in exc.body:
+            reply = self.validator.wire_reply()
+            if reply is not None and reply.status < 400:  # accepted, with a reply the client refused
+                self.validator.expect(
+                    False,
+                    "CASE-ERROR-EXPECTED",
+                    f"the provider accepted a request it should reject: it answered {reply.status} "
+                    f"(with a reply anyllm refused: {str(exc).split(': ', 1)[0][:160]})",
+                )
+                return None
+            # The spec's error body is what a Responses server sends: a translated provider's
+            # error is in its own protocol (Anthropic's has no code or param) and is not judged.
+            native = self.target.metadata.protocol in NATIVE_PROTOCOLS
+            if native and isinstance(exc.body, dict) and "error" in exc.body:
                 self.validator.check_response(exc.body, status=exc.status_code)
             return exc
         self.validator.check_response(response, request=self._request(input_data, {**params, "model": model}))
@@ -376,6 +450,7 @@ class ConformanceClient:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc
+            self._refused_stream(result, exc)
         self.validator.end_stream(validator, result.error)
         return result
 
@@ -392,8 +467,26 @@ class ConformanceClient:
                 self._take(result, validator, event)
         except AnyLLMError as exc:
             result.error = exc
+            self._refused_stream(result, exc)
         self.validator.end_stream(validator, result.error)
         return result
+
+    # -- the WebSocket transport and compaction (anyllm.testing.ws_client) -----------------
+
+    def websocket(self) -> CaseWebSocket:
+        """One WebSocket connection to the target: ``with client.websocket() as ws:``, then
+        ``ws.turn(input, **params)``; recorded or replayed with the case's cassette and
+        judged on the wire."""
+        from anyllm.testing.ws_client import CaseWebSocket
+
+        return CaseWebSocket(self)
+
+    def compact(self, input_data: Any = None, **params: Any) -> Compaction | AnyLLMError:
+        """``anyllm.compact()`` against the target, validated: the reply and the window as
+        input items, or the typed error it failed with."""
+        from anyllm.testing.ws_client import run_compact
+
+        return run_compact(self, input_data, params)
 
     def stream_prefix(self, input_data: Any, count: int, **params: Any) -> StreamResult:
         """Read ``count`` events, then close the stream early (the events read are validated)."""
@@ -404,10 +497,13 @@ class ConformanceClient:
         events: Iterator[Any] = anyllm.responses(model, input_data, stream=True, **self._kwargs(params))
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
-        for event in events:
-            self._take(result, validator, event)
-            if len(result.events) >= count:
-                break
+        try:
+            for event in events:
+                self._take(result, validator, event)
+                if len(result.events) >= count:
+                    break
+        except AnyLLMError as exc:
+            self._prefix_refused(result, exc, count)
         close = getattr(events, "close", None)
         if close is not None:
             close()
@@ -424,10 +520,13 @@ class ConformanceClient:
         )
         validator = self.validator.stream_validator(request=request)
         result = StreamResult()
-        async for event in events:
-            self._take(result, validator, event)
-            if len(result.events) >= count:
-                break
+        try:
+            async for event in events:
+                self._take(result, validator, event)
+                if len(result.events) >= count:
+                    break
+        except AnyLLMError as exc:
+            self._prefix_refused(result, exc, count)
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -436,12 +535,7 @@ class ConformanceClient:
 
     def _take(self, result: StreamResult, validator: StreamValidator, event: Any) -> None:
         self.validator.feed(validator, event)
-        body = as_dict(event)
-        result.events.append(body)
-        if body.get("type") in TERMINAL_EVENT_TYPES:
-            result.terminal = str(body["type"])
-            response = body.get("response")
-            result.final = response if isinstance(response, dict) else None
+        collect_event(result, as_dict(event))
 
 
 def run_async(coroutine: Any) -> Any:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 
 from anyllm.testing.cassettes.secrets import MIN_SECRET_LENGTH, REDACTED, secret_forms
+from anyllm.testing.redact import Redactor
 
 __all__ = ["REQUEST_LOGGERS", "SecretLogFilter", "scrub_text"]
 
@@ -45,11 +46,14 @@ REQUEST_LOGGERS = (
 _QUERY_KEY = re.compile(r"(?i)([?&;](?:api[-_]?)?key=)(?!%3CREDACTED%3E|<REDACTED>)[^&#;\s\"'<>)\]]+")
 
 
-def scrub_text(text: str, forms: Iterable[str]) -> str:
-    """``text`` with every form of a secret, and every key-like query value, redacted."""
+def scrub_text(text: str, forms: Iterable[str], redactor: Redactor | None = None) -> str:
+    """``text`` with every form of a secret, and every key-like query value, redacted; and,
+    given a ``redactor``, keys behind JSON escapes and runs of a key (see :mod:`.redact`)."""
     for form in forms:
         if form in text:
             text = text.replace(form, REDACTED)
+    if redactor is not None:
+        text = redactor.text(text)
     return _QUERY_KEY.sub(lambda m: m.group(1) + REDACTED, text)
 
 
@@ -73,6 +77,7 @@ class SecretLogFilter(logging.Filter):
         self._extra: set[str] = set()
         self._seen: tuple[str | None, ...] | None = None
         self._forms: tuple[str, ...] = ()
+        self._redactor = Redactor(())
 
     def __repr__(self) -> str:
         return f"<SecretLogFilter over {len(self._variables)} key variables>"
@@ -88,6 +93,7 @@ class SecretLogFilter(logging.Filter):
             values = {v for v in current if v and len(v) >= MIN_SECRET_LENGTH}
             found = {form for value in values for form in secret_forms(value)}
             self._forms = tuple(sorted(found, key=len, reverse=True))
+            self._redactor = Redactor(values)
             self._seen = current
         return self._forms
 
@@ -97,15 +103,15 @@ class SecretLogFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: logging reports it itself, unchanged
             return True
-        clean = scrub_text(message, forms)
+        clean = scrub_text(message, forms, self._redactor)
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = scrub_text(record.exc_text, forms)
+            record.exc_text = scrub_text(record.exc_text, forms, self._redactor)
         if record.stack_info:
-            record.stack_info = scrub_text(record.stack_info, forms)
+            record.stack_info = scrub_text(record.stack_info, forms, self._redactor)
         return True
 
 

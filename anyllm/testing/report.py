@@ -1,14 +1,13 @@
 """The compliance report: one data model, four renderings (terminal, JSON, Markdown, HTML).
 
 JSON is for machines (CI artefacts, diffs between runs), Markdown for pull requests, and
-the HTML page is a single self-contained file (no scripts, no external assets) with the
-provider x case grid; each cell links to its violations and its cassette.
+the HTML page (:mod:`anyllm.testing.report_html`) is a single self-contained file with the
+provider x case grid and filterable, collapsed details linking cassettes and spec sections.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -16,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from anyllm.spec import SPEC_VERSION
+from anyllm.testing.report_cells import LABELS, STATES, SYMBOLS, cell_state
+from anyllm.testing.report_cells import active_providers as _active
+from anyllm.testing.report_cells import results_grid as _grid
+from anyllm.testing.report_html import render_html
+from anyllm.testing.report_summary import markdown_summary, summarize
 
 __all__ = [
     "STATES",
@@ -28,16 +32,6 @@ __all__ = [
 ]
 
 REPORT_SCHEMA = "anyllm-conformance-report/1"
-# Display states: the four verdicts, with failures covered by a baseline shown apart.
-STATES = ("passed", "baselined", "failed", "unsupported", "not_recorded")
-SYMBOLS = {"passed": "✓", "baselined": "~", "failed": "✗", "unsupported": "-", "not_recorded": "·"}
-LABELS = {
-    "passed": "passed",
-    "baselined": "known deviation",
-    "failed": "failed",
-    "unsupported": "unsupported",
-    "not_recorded": "not recorded",
-}
 TERMINAL_MARKUP: dict[str, dict[str, bool]] = {
     "passed": {"green": True},
     "baselined": {"yellow": True},
@@ -45,13 +39,6 @@ TERMINAL_MARKUP: dict[str, dict[str, bool]] = {
     "unsupported": {"blue": True},
     "not_recorded": {"light": True},
 }
-
-
-def cell_state(result: dict[str, Any]) -> str:
-    verdict = str(result.get("verdict"))
-    if verdict == "failed" and result.get("baselined"):
-        return "baselined"
-    return verdict if verdict in STATES else "failed"
 
 
 def _versions() -> dict[str, str]:
@@ -99,23 +86,9 @@ def build_report(
         "cases": cases,
         "summary": summary,
         "totals": totals,
+        **summarize(rows, order),  # fix_first, traffic, record_problems (report_summary)
         "results": rows,
     }
-
-
-def _grid(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(r["provider"], r["case"]): r for r in report["results"]}
-
-
-def _active(report: dict[str, Any]) -> list[str]:
-    """Providers that exchanged traffic (a cassette) or failed: the grid's columns. The others
-    only have not-recorded, unsupported or offline verdicts and show in the summary lines."""
-    busy = {
-        r["provider"]
-        for r in report["results"]
-        if r.get("cassette") or cell_state(r) in ("failed", "baselined")
-    }
-    return [p for p in report["providers"] if p in busy]
 
 
 # -- terminal ---------------------------------------------------------------------------------
@@ -179,13 +152,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"generated {report['generated_at']}, "
         f"record mode `{report['record_mode']}`.",
         "",
+        "## Summary",
+        "",
         "| provider | " + " | ".join(LABELS[s] for s in STATES) + " |",
         "| --- | " + " | ".join("---:" for _ in STATES) + " |",
     ]
     for provider in report["providers"]:
         counts = report["summary"].get(provider, {})
         lines.append(f"| {provider} | " + " | ".join(str(counts.get(s, 0)) for s in STATES) + " |")
+    lines += ["", *markdown_summary(report)]
     lines += [
+        "## Matrix",
         "",
         "| case | official | " + " | ".join(providers) + " |",
         "| --- | --- | " + " | ".join(":---:" for _ in providers) + " |",
@@ -209,129 +186,14 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines.append(f"  - baseline: {row['baseline_reason']}")
             if row.get("reason"):
                 lines.append(f"  - {row['reason']}")
-            for v in row.get("violations", [])[:5]:
-                if v.get("severity") == "error":
-                    lines.append(f"  - `{v['rule']}` at `{v['path']}`: {v['message']}")
+            for v in row.get("violations", []):  # every distinct one, each once (findings.py)
+                if v.get("severity") == "error" and not v.get("consequence_of"):
+                    times = f" (x{v['count']})" if v.get("count", 1) > 1 else ""
+                    lines.append(f"  - `{v['rule']}` at `{v['path']}`{times}: {v['message']}")
+            for c in row.get("consequences") or []:
+                lines.append(f"  - consequence: `{c['rule']}` follows from {c['consequence_of']}")
         lines.append("")
     return "\n".join(lines)
-
-
-# -- html -------------------------------------------------------------------------------------
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
-h1{font-size:1.4em}table{border-collapse:collapse;margin:12px 0}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:center;font-size:13px}
-th.case,td.case{text-align:left;font-family:ui-monospace,monospace}
-td.cell a{display:block;color:#fff;text-decoration:none;font-weight:600;min-width:64px}
-.passed{background:#2e7d32}.baselined{background:#b58900}.failed{background:#c62828}
-.unsupported{background:#1565c0}.not_recorded{background:#9e9e9e}
-.legend span{display:inline-block;color:#fff;padding:2px 8px;margin-right:6px;border-radius:3px}
-section.detail{border-top:1px solid #eee;padding:6px 0}
-section.detail h3{font-size:1em;margin:6px 0}code{background:#f4f4f4;padding:1px 3px}
-ul.v li{font-size:13px}.meta{color:#666;font-size:13px}
-"""
-
-
-def _cell_text(row: dict[str, Any] | None, state: str) -> str:
-    if row and state in ("failed", "baselined"):
-        rules = row.get("rules") or []
-        return (
-            SYMBOLS[state]
-            + " "
-            + (rules[0] + (f" +{len(rules) - 1}" if len(rules) > 1 else "") if rules else "")
-        )
-    return SYMBOLS[state] + " " + LABELS[state]
-
-
-def render_html(report: dict[str, Any], *, cassette_base: str = "") -> str:
-    """One self-contained page. ``cassette_base`` prefixes cassette links (relative to the page)."""
-    e = html.escape
-    grid = _grid(report)
-    providers = report["providers"]
-    active = _active(report)
-    shown = active or providers
-    out = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>anyllm conformance report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>anyllm conformance report</h1>",
-        f"<p class='meta'>Spec {e(report['spec_version'])} &middot; anyllm {e(report['library_version'])} "
-        f"&middot; generated {e(report['generated_at'])} &middot; record mode {e(report['record_mode'])}</p>",
-        "<p class='legend'>"
-        + "".join(f"<span class='{s}'>{SYMBOLS[s]} {LABELS[s]}</span>" for s in STATES)
-        + "</p>",
-        "<table id='summary'><tr><th class='case'>provider</th>"
-        + "".join(f"<th>{LABELS[s]}</th>" for s in STATES)
-        + "</tr>",
-    ]
-    for provider in providers:
-        counts = report["summary"].get(provider, {})
-        out.append(
-            f"<tr><td class='case'>{e(provider)}</td>"
-            + "".join(f"<td>{counts.get(s, 0)}</td>" for s in STATES)
-            + "</tr>"
-        )
-    out.append("</table>")
-    out.append(
-        "<table id='grid'><tr><th class='case'>case</th><th>official test</th>"
-        + "".join(f"<th>{e(p)}</th>" for p in shown)
-        + "</tr>"
-    )
-    for case in report["cases"]:
-        out.append(f"<tr><td class='case'>{e(case['id'])}</td><td>{e(case.get('official') or '')}</td>")
-        for provider in shown:
-            row = grid.get((provider, case["id"]))
-            state = cell_state(row) if row else "not_recorded"
-            anchor = f"r-{provider}-{case['id']}"
-            out.append(
-                f"<td class='cell {state}' title='{e(LABELS[state])}'>"
-                f"<a href='#{e(anchor)}'>{e(_cell_text(row, state))}</a></td>"
-            )
-        out.append("</tr>")
-    out.append("</table>")
-    if active != providers:
-        others = [p for p in providers if p not in active]
-        out.append(f"<p class='meta'>Not recorded (no cassette, no live access): {e(', '.join(others))}</p>")
-    out.append("<h2>Details</h2>")
-    for row in report["results"]:
-        state = cell_state(row)
-        anchor = f"r-{row['provider']}-{row['case']}"
-        out.append(
-            f"<section class='detail' id='{e(anchor)}'><h3><span class='legend'><span class='{state}'>"
-            f"{SYMBOLS[state]} {e(LABELS[state])}</span></span>{e(row['provider'])} / {e(row['case'])}</h3>"
-        )
-        meta = [f"model <code>{e(str(row.get('model')))}</code>", f"profile {e(str(row.get('profile')))}"]
-        if row.get("cassette"):
-            href = cassette_base + row["cassette"]
-            meta.append(
-                f"cassette <a href='{e(href)}'>{e(row['cassette'])}</a> "
-                f"(sha256 {e(str(row.get('cassette_sha256'))[:12])})"
-            )
-        if row.get("recorded_at"):
-            meta.append(f"recorded {e(str(row['recorded_at']))}")
-        meta.append(f"{row.get('responses', 0)} responses, {row.get('events', 0)} events validated")
-        out.append("<p class='meta'>" + " &middot; ".join(meta) + "</p>")
-        if row.get("rules"):
-            out.append("<p>Rules: " + ", ".join(f"<code>{e(r)}</code>" for r in row["rules"]) + "</p>")
-        if row.get("baseline_reason"):
-            out.append(f"<p>Baseline: {e(row['baseline_reason'])}</p>")
-        if row.get("reason"):
-            out.append(f"<p>{e(row['reason'])}</p>")
-        if row.get("violations"):
-            out.append(
-                "<ul class='v'>"
-                + "".join(
-                    f"<li><code>{e(v['rule'])}</code> ({e(v['severity'])}) at <code>{e(v['path'])}</code>: "
-                    f"{e(v['message'])} <span class='meta'>[{e(v.get('section', ''))}]</span></li>"
-                    for v in row["violations"]
-                )
-                + "</ul>"
-            )
-        out.append("</section>")
-    out.append("</body></html>")
-    return "\n".join(out)
 
 
 def write_reports(report: dict[str, Any], path: str | Path, *, root: str | Path | None = None) -> list[Path]:

@@ -14,8 +14,9 @@ Profiles:
     OpenAI's superset, judged as the openai SDK consumes it. Tolerated, and reported with a
     lower severity rather than hidden:
 
-    * OpenAI's hosted-tool items, tools, tool choices, annotations and streaming events
-      (:data:`OPENAI_ITEM_TYPES`, :data:`OPENAI_EVENT_TYPES`, ...): ``OPENAI-EXTENSION``, info;
+    * OpenAI's hosted-tool items, tools, tool choices, annotations (in output and in input
+      messages), ``include`` values, the ``json_object`` request text format and streaming
+      events (:data:`OPENAI_ITEM_TYPES`, :data:`OPENAI_EVENT_TYPES`, ...): ``OPENAI-EXTENSION``, info;
     * fields the spec requires but OpenAI's own ``Response`` type leaves optional or nullable
       (:data:`OPENAI_RELAXED_FIELDS`), absent or null: ``OPENAI-FIELD-RELAXED``, warning;
     * SSE framing the SDK does not rely on: no ``event:`` line (warning), no ``[DONE]``
@@ -26,16 +27,22 @@ Profiles:
 
     Everything else (order, lifecycle, identity, sequence numbers, schemas of the spec's own
     types) is judged as strictly as under ``openresponses``.
+
+Deliberately not rules, because the spec states no MUST a client could observe broken:
+``response.in_progress`` absent (it reports a move from ``queued``; a response created
+``in_progress`` has none) or repeated; sequence numbers that skip (they are "monotonically
+increasing", which STREAM-SEQUENCE-MONOTONIC checks, not consecutive); a content part added
+while the previous one is open (parts "MAY emit multiple content parts, following the
+pattern", and every event names its ``content_index``); fields other than ``id``/``type``
+changing between ``output_item.added`` and ``.done`` (see TOOL-CALL-ID-MATCHES).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from anyllm.testing.rule_model import PROFILES, Profile, Rule, Severity
+from anyllm.testing.rules_websocket import WEBSOCKET_RULES
 
-Severity = Literal["error", "warning", "info"]
-Profile = Literal["openresponses", "openai"]
-PROFILES: tuple[Profile, ...] = ("openresponses", "openai")
+__all__ = ["PROFILES", "RULES", "Profile", "Rule", "Severity", "catalogue"]
 
 # Section references (headings of the prose specification).
 S_SCHEMA = "openapi.json: components/schemas"
@@ -51,22 +58,6 @@ S_TOOL_CHOICE = "tool_choice"
 S_ALLOWED = "tool_choice / allowed_tools"
 S_PREVIOUS = "previous_response_id"
 S_PROFILE = "anyllm profile 'openai' (see anyllm.testing.rules)"
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One checkable requirement: id, severity per profile, spec section, summary."""
-
-    id: str
-    severity: Severity
-    section: str
-    summary: str
-    openai: Severity | None = None  # severity under the openai profile, if different
-
-    def severity_for(self, profile: Profile) -> Severity:
-        if profile == "openai" and self.openai is not None:
-            return self.openai
-        return self.severity
 
 
 _RULES: tuple[Rule, ...] = (
@@ -165,7 +156,22 @@ _RULES: tuple[Rule, ...] = (
         "TOOL-CALL-ID-MATCHES",
         "error",
         S_ITEM_STREAM,
-        "Tool-call ids in the stream equal those in the final response.",
+        "A call_id of output_item.done (the item's final state) is the one in the final response.",
+        spec="Items are streamable: output_item.added echoes the item 'with as much detail as is "
+        "available at that time. For messages, this means at least the role, and for function_call, "
+        "this is at least the name.' So between added and done only `id` and `type` are fixed "
+        "(ITEM-DONE-MATCHES-ADDED: events name the item by id, items are 'discriminated based on "
+        "the type field'); call_id, like arguments and status, may be filled in by output_item.done. "
+        "From done on it is fixed: 'no updates may be made to the item after the item has moved "
+        "into this state' (Items are state machines).",
+    ),
+    Rule(
+        "TERMINAL-ITEM-MATCHES-DONE",
+        "error",
+        S_ITEM_STATE,
+        "The terminal response's items keep the type, name, role and status of their output_item.done.",
+        spec="Items are state machines: completed 'is a terminal status and no updates may be made to "
+        "the item after the item has moved into this state'.",
     ),
     # Item lifecycle
     Rule(
@@ -236,7 +242,36 @@ _RULES: tuple[Rule, ...] = (
         "DELTA-DONE-MATCHES",
         "error",
         S_ITEM_STREAM,
-        "A `*.done` event holds the concatenation of its deltas.",
+        "A `*.done` event after one or more deltas holds their concatenation.",
+    ),
+    Rule(
+        "DELTA-DONE-WITHOUT-DELTAS",
+        "warning",
+        S_ITEM_STREAM,
+        "A `*.done` event states a non-empty value that no delta streamed.",
+        spec="Items are streamable: response.content_part.added is 'followed by events representing "
+        "the delta to the content part ... The delta events MAY be repeated many times, and end with "
+        "response.<content_type>.done'. The spec sets no minimum count, and the done event (and "
+        "output_item.done) carries the whole value, so a client loses nothing: not a MUST violation. "
+        "It is still a deviation from the described pattern (a client rendering deltas shows nothing "
+        "until done), hence a warning, not an error.",
+    ),
+    Rule(
+        "DELTA-AFTER-DONE",
+        "error",
+        S_ITEM_STREAM,
+        "No delta (and no second `*.done`) for a part or arguments after their `*.done` event.",
+        spec="Items are streamable: 'The delta events MAY be repeated many times, and end with "
+        "response.<content_type>.done.'",
+    ),
+    Rule(
+        "DELTA-PART-TYPE",
+        "error",
+        S_ITEM_STREAM,
+        "A text delta/done event is of its content part's type (response.<content_type>.delta).",
+        spec="Items are streamable: 'The first event in such cases MUST be response.content_part.added, "
+        "followed by events representing the delta to the content part, eg "
+        "response.<content_type>.delta'.",
     ),
     Rule(
         "PART-DONE-MATCHES", "error", S_ITEM_STREAM, "content_part.done holds the text of the streamed part."
@@ -272,7 +307,25 @@ _RULES: tuple[Rule, ...] = (
     ),
     Rule("ITEM-ID-UNIQUE", "error", S_ITEM_EXT, "Item ids are unique within a response."),
     Rule("ITEM-STATUS-TERMINAL", "warning", S_ITEM_STATE, "A completed response holds no in_progress item."),
-    Rule("ERROR-TYPE-KNOWN", "warning", S_ERRORS, "The error type is one the spec lists.", openai="info"),
+    Rule(
+        "ERROR-TYPE-KNOWN",
+        "warning",
+        S_ERRORS,
+        "The error type is one the spec lists.",
+        openai="info",
+        spec="Errors: 'Type: The category of the error, such as server_error, model_error, "
+        "invalid_request, or not_found' and the Error Types table; ErrorPayload.type is a free "
+        "string. An unlisted type breaks no MUST but clients switching on the table miss it: warning.",
+    ),
+    Rule(
+        "ERROR-TYPE-SPEC-EXAMPLE",
+        "info",
+        S_ERRORS,
+        "The error type is `invalid_request_error`, the spec example's spelling of `invalid_request`.",
+        spec="The spec disagrees with itself: its Error Types table lists `invalid_request` (400), "
+        'while the JSON example in Errors (and OpenAI) uses "type": "invalid_request_error". A '
+        "server that copies the spec's own example is not judged wrong: info, citing both places.",
+    ),
     # Given the request
     Rule("TOOL-CHOICE-NONE", "error", S_TOOL_CHOICE, 'With tool_choice "none" the model calls no tool.'),
     Rule(
@@ -288,6 +341,8 @@ _RULES: tuple[Rule, ...] = (
     ),
 )
 
+# The WebSocket transport and /responses/compact have their own module (rules_websocket).
+_RULES += WEBSOCKET_RULES
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 
 
@@ -300,6 +355,7 @@ def catalogue() -> list[dict[str, str]]:
             "openai_severity": r.severity_for("openai"),
             "section": r.section,
             "summary": r.summary,
+            **({"spec": r.spec} if r.spec else {}),
         }
         for r in _RULES
     ]
@@ -311,6 +367,7 @@ RESPONSE_STATUSES = frozenset({"queued", "in_progress", "completed", "failed", "
 SPEC_ERROR_TYPES = frozenset(
     {"server_error", "invalid_request", "not_found", "model_error", "too_many_requests"}
 )
+SPEC_EXAMPLE_ERROR_TYPES = frozenset({"invalid_request_error"})  # see rule ERROR-TYPE-SPEC-EXAMPLE
 OPENAI_ERROR_TYPES = frozenset(
     {
         "invalid_request_error",
@@ -374,6 +431,18 @@ OPENAI_TOOL_TYPES = frozenset(
     }
 )
 OPENAI_ANNOTATION_TYPES = frozenset({"file_citation", "container_file_citation", "file_path"})
+OPENAI_TEXT_FORMAT_TYPES = frozenset({"json_object"})  # request side; the spec has it on output only
+# OpenAI's `include` values beyond the spec's two (openai SDK: ResponseIncludable; a test compares).
+OPENAI_INCLUDE_VALUES = frozenset(
+    {
+        "file_search_call.results",
+        "web_search_call.results",
+        "web_search_call.action.sources",
+        "message.input_image.image_url",
+        "computer_call_output.output.image_url",
+        "code_interpreter_call.outputs",
+    }
+)
 OPENAI_CONTENT_TYPES = frozenset({"output_audio", "input_audio", "computer_screenshot"})
 OPENAI_EVENT_TYPES = frozenset(
     {

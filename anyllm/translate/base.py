@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from anyllm.errors import ProviderError, StreamError, UnsupportedParameterError
 from anyllm.request import ResponsesRequest
-from anyllm.spec import REQUEST_FIELDS
+from anyllm.spec import REQUEST_FIELDS, is_extension_type
 from anyllm.streaming import SSEEvent
 from anyllm.translate.stream import ResponseStreamBuilder
 
@@ -31,6 +31,7 @@ __all__ = [
     "check_tool_allowed",
     "check_unsupported",
     "input_items",
+    "is_foreign_extension",
     "passthrough_fields",
 ]
 
@@ -42,6 +43,17 @@ def input_items(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [{"type": "message", "role": "user", "content": value}]
     return list(value)
+
+
+def is_foreign_extension(item_type: Any, own_slug: str | None = None) -> bool:
+    """An input item of an implementor-prefixed type that the bridge at hand (whose items
+    start with ``own_slug``, e.g. ``"gemini:"``) did not make: ``anthropic:*`` reaching
+    Gemini. Every bridge skips such items: the spec says an extended item type "SHOULD be
+    treated as specific to that implementation and not assumed to be portable" and that
+    clients may treat unknown items "as opaque records"; like another provider's
+    reasoning, it carries nothing the target can use."""
+    own = own_slug is not None and isinstance(item_type, str) and item_type.startswith(own_slug)
+    return is_extension_type(item_type) and not own
 
 
 def passthrough_fields(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ _DELTA_EVENT: dict[str, str] = {
     "refusal": "response.refusal.delta",
     "reasoning_text": "response.reasoning.delta",
 }
+# Item types whose schema has no ``status`` (the spec's ReasoningBody and CompactionBody).
+_NO_STATUS = frozenset({"reasoning", "compaction"})
 _DONE_EVENT: dict[str, str] = {
     "output_text": "response.output_text.done",
     "refusal": "response.refusal.done",
@@ -47,6 +49,8 @@ class _Item:
     data: dict[str, Any]
     part_kind: PartKind | None = None
     part_chunks: list[str] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)  # of the open output_text part
+    trailers: list[dict[str, Any]] = field(default_factory=list)  # items emitted right after this one
     closed: bool = False
 
 
@@ -73,6 +77,7 @@ class ResponseStreamBuilder:
         self._items: list[_Item] = []
         self._content_item: _Item | None = None  # the open message or reasoning item
         self._tool_calls: dict[Any, _Item] = {}  # open function calls by provider key
+        self._extensions: dict[Any, _Item] = {}  # open extension items by provider key
         self._ended_tool_keys: set[Any] = set()
         self.started = False
         self.finished = False
@@ -156,6 +161,7 @@ class ResponseStreamBuilder:
             self._close_part(item, out)
             item.part_kind = kind
             item.part_chunks = []
+            item.annotations = []
             out.append(
                 self._event(
                     "response.content_part.added",
@@ -196,6 +202,8 @@ class ResponseStreamBuilder:
             done_fields["logprobs"] = []
         out.append(self._event(_DONE_EVENT[kind], **done_fields))
         part = _full_part(kind, full)
+        if kind == "output_text" and item.annotations:
+            part["annotations"] = list(item.annotations)
         out.append(
             self._event(
                 "response.content_part.done",
@@ -208,6 +216,7 @@ class ResponseStreamBuilder:
         item.data["content"] = [*item.data["content"], part]
         item.part_kind = None
         item.part_chunks = []
+        item.annotations = []
 
     def encrypted_reasoning(self, value: str) -> list[dict[str, Any]]:
         """Attach opaque reasoning state (a provider's signature) to the open reasoning item,
@@ -222,6 +231,93 @@ class ResponseStreamBuilder:
             self._content_item = item
         item.data["encrypted_content"] = value
         return out
+
+    def text_offset(self) -> int:
+        """Characters already written into the output_text part being streamed (0 when none
+        is open): where the next text starts, for annotations that cite a span of it."""
+        item = self._content_item
+        if item is None or item.part_kind != "output_text":
+            return 0
+        return sum(map(len, item.part_chunks))  # on demand: nothing added to each delta
+
+    def open_text(self) -> str:
+        """The text of the output_text part being streamed ('' when none is open)."""
+        item = self._content_item
+        return "".join(item.part_chunks) if item is not None and item.part_kind == "output_text" else ""
+
+    def annotate(self, annotation: dict[str, Any]) -> list[dict[str, Any]]:
+        """Add an annotation (a ``url_citation``) to the output_text part being streamed:
+        ``response.output_text.annotation.added`` now, and the part's ``annotations`` when
+        it closes. Its indices are character offsets into that part's text (end exclusive).
+
+        Without an open output_text part there is no text to cite and nothing is emitted:
+        check :meth:`annotating` first."""
+        self._require_open()
+        item = self._content_item
+        if item is None or item.part_kind != "output_text":
+            return []
+        item.annotations.append(annotation)
+        return [
+            self._event(
+                "response.output_text.annotation.added",
+                item_id=item.data["id"],
+                output_index=item.index,
+                content_index=len(item.data["content"]),
+                annotation_index=len(item.annotations) - 1,
+                annotation=dict(annotation),
+            )
+        ]
+
+    def annotating(self) -> bool:
+        """Whether an output_text part is open, so :meth:`annotate` has text to cite."""
+        item = self._content_item
+        return item is not None and item.part_kind == "output_text"
+
+    def open_message_id(self) -> str | None:
+        """The id of the message item being written, if one is open."""
+        item = self._content_item
+        return str(item.data["id"]) if item is not None and item.data["type"] == "message" else None
+
+    def trail(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """An extension item about the message being written (its raw citations, grounding):
+        emitted, whole, right after that message closes. Without an open message it is
+        emitted at once. A message that ends ``incomplete`` must be the last item (spec,
+        item lifecycle), so its trailers are not emitted (the bridges document this)."""
+        self._require_open()
+        item = self._content_item
+        if item is not None and item.data["type"] == "message":
+            item.trailers.append(data)
+            return []
+        return self.extension(data)
+
+    def open_extension(self, key: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Open an item of an extension (or other non-streamed) type known by ``key``; it is
+        closed by :meth:`end_extension` or by the next item, like a function call."""
+        self._require_open()
+        out: list[dict[str, Any]] = []
+        self._close_all(out)
+        item = self._add_item(dict(data), out)
+        self._extensions[key] = item
+        return out
+
+    def update_extension(self, key: Any, data: dict[str, Any]) -> None:
+        """Replace the data of the open extension item ``key`` (what output_item.done will show)."""
+        item = self._extensions.get(key)
+        if item is not None:
+            item.data = {**data, "id": item.data["id"]}
+
+    def end_extension(self, key: Any) -> list[dict[str, Any]]:
+        """Close the extension item ``key`` (completed)."""
+        out: list[dict[str, Any]] = []
+        item = self._extensions.pop(key, None)
+        if item is not None:
+            self._close_item(item, out)
+        return out
+
+    def extension(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """An extension item that arrived whole: added and done at once."""
+        key = object()
+        return self.open_extension(key, data) + self.end_extension(key)
 
     def end_items(self) -> list[dict[str, Any]]:
         """Close whatever is open, so the next content starts a new item (a provider's block end)."""
@@ -316,10 +412,15 @@ class ResponseStreamBuilder:
             item.data["arguments"] = arguments
         else:
             self._close_part(item, out)
-        if item.data["type"] != "reasoning":
+        if item.data["type"] not in _NO_STATUS:
             item.data["status"] = status
         item.closed = True
         out.append(self._event("response.output_item.done", output_index=item.index, item=dict(item.data)))
+        trailers, item.trailers = item.trailers, []
+        if status != "incomplete":
+            for data in trailers:
+                trailer = self._add_item(dict(data), out)
+                self._close_item(trailer, out)
 
     def _close_all(self, out: list[dict[str, Any]], last_status: str = "completed") -> None:
         open_items = [item for item in self._items if not item.closed]
@@ -329,6 +430,7 @@ class ResponseStreamBuilder:
         for key in self._tool_calls:
             self._ended_tool_keys.add(key)
         self._tool_calls.clear()
+        self._extensions.clear()
         self._content_item = None
 
     def _terminal(self, event_type: str, status: str) -> dict[str, Any]:

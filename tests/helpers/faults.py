@@ -581,12 +581,24 @@ def _http_clients() -> Iterator[Any]:
         if transport is not None:
             if transport._client is not None:
                 yield transport._client
-            yield from list(transport._aclients.values())
-        for name in ("_client", "_aclient"):
-            sdk = getattr(backend, name, None)
+            yield from transport._aclients.clients()
+        sdks = [getattr(backend, "_client", None)]
+        if transport is None and hasattr(backend, "_aclients"):
+            sdks += backend._aclients.clients()  # the openai SDK's, one per event loop
+        for sdk in sdks:
             inner = getattr(sdk, "_client", None)
             if inner is not None:
                 yield inner
+
+
+def _unwrapped(transport: Any) -> Any:
+    """The httpx2 transport under the library's wrappers (the openai path's BoundedTransport)."""
+    while transport is not None and not hasattr(transport, "_pool"):
+        inner = getattr(transport, "inner", None) or getattr(transport, "_inner", None)
+        if inner is None:
+            break
+        transport = inner
+    return transport
 
 
 def busy_connections() -> list[str]:
@@ -597,7 +609,7 @@ def busy_connections() -> list[str]:
     """
     busy: list[str] = []
     for client in _http_clients():
-        pool = getattr(getattr(client, "_transport", None), "_pool", None)
+        pool = getattr(_unwrapped(getattr(client, "_transport", None)), "_pool", None)
         if pool is None:
             continue
         for connection in pool.connections:

@@ -7,19 +7,27 @@ per-cassette metadata) and swaps the httpx2 transport stub for one that
   plus deliberately awkward splits: inside ``data:``, between CR and LF, inside a UTF-8
   character), byte for byte (:mod:`.transport`);
 * records under a bound (bytes and seconds), raising :class:`RecordingLimitError` rather
-  than hanging (:mod:`.transport`);
-* scrubs secrets before anything is stored, and refuses to write a cassette that still
-  holds the value of any provider key variable (:class:`SecretLeakError`), or to replay
-  one that holds it (:class:`CassetteSecretError`) (:mod:`.secrets`);
+  than hanging, and writes nothing of a session in which a live request failed, so a
+  timeout never leaves an empty or half cassette behind (:mod:`.transport`, :mod:`.cassette`);
+* scrubs secrets before anything is stored, JSON-escaped ones and ones split across
+  streamed deltas included (:mod:`.body_secrets`), hands the recording client the scrubbed
+  reply, and refuses to write a cassette that still holds the value of any provider key
+  variable (:class:`SecretLeakError`), or to replay one that holds it
+  (:class:`CassetteSecretError`) (:mod:`.secrets`);
 * refuses a cassette it cannot read (:class:`CassetteCorruptError`, naming the file and
   the line) and leaves it as it is: only record mode ``rewrite`` replaces it
   (:mod:`.persistence`);
+* refuses YAML aliases ("billion laughs") and bodies stored still content-encoded
+  (:mod:`.persistence`), and stores every body decoded, under the size bound however
+  much it inflates (:mod:`.encoding`);
 * writes cassettes atomically (temporary file + ``os.replace``), so parallel recorders
-  and interrupted runs never leave half a file (:mod:`.persistence`);
+  and interrupted runs never leave half a file, and sweeps the temporary files of killed
+  writers (:mod:`.persistence`);
 * matches requests on method, path, query (minus ``key=``) and normalized JSON body, not
   on host or port (the llama.cpp server runs on a random port), and says what differs
   (:mod:`.matchers`);
-* blocks every non-loopback connection while replaying (:mod:`.network_guard`) and stamps
+* blocks every non-loopback connection, datagram and name lookup while replaying, at the
+  interpreter's audit hooks (:mod:`.network_guard`), and stamps
   what it records with provenance (:mod:`.provenance`).
 
 :mod:`.cassette` ties them together in :func:`use_cassette`. This module only re-exports.
@@ -30,7 +38,14 @@ from __future__ import annotations
 from anyllm.testing.cassettes.cassette import RECORD_MODES, AnyllmCassette, CassetteSettings, use_cassette
 from anyllm.testing.cassettes.matchers import json_body_matcher
 from anyllm.testing.cassettes.network_guard import NetworkBlockedError, block_network
-from anyllm.testing.cassettes.persistence import AtomicPersister, CassetteCorruptError, load_yaml
+from anyllm.testing.cassettes.persistence import (
+    AtomicPersister,
+    CassetteCorruptError,
+    YamlAliasError,
+    load_yaml,
+    sweep_stale_temps,
+    sweep_tree,
+)
 from anyllm.testing.cassettes.provenance import cassette_sha256, load_provenance
 from anyllm.testing.cassettes.secrets import (
     MIN_SECRET_LENGTH,
@@ -59,6 +74,7 @@ __all__ = [
     "RecordingLimitError",
     "SecretLeakError",
     "Secrets",
+    "YamlAliasError",
     "block_network",
     "cassette_sha256",
     "json_body_matcher",
@@ -67,5 +83,7 @@ __all__ = [
     "provider_secrets",
     "replay_chunks",
     "secret_forms",
+    "sweep_stale_temps",
+    "sweep_tree",
     "use_cassette",
 ]

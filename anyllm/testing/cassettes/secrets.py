@@ -15,6 +15,8 @@ from typing import Any
 
 from vcr.request import Request as VcrRequest
 
+from anyllm.testing.cassettes.body_secrets import scrub_json_text, scrub_sse_text
+
 __all__ = [
     "MIN_SECRET_LENGTH",
     "REDACTED",
@@ -35,6 +37,9 @@ __all__ = [
 REDACTED = "<REDACTED>"
 SECRET_HEADERS = frozenset(
     {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization", "cookie", "set-cookie"}
+    # OpenAI's account identifiers: the SDK sends them from OPENAI_ORG_ID / OPENAI_PROJECT_ID
+    # and OpenAI echoes them in its replies. Not keys, but they name the recording's account.
+    | {"openai-organization", "openai-project"}
 )
 SECRET_QUERY_PARAMS = frozenset({"key", "api_key", "api-key"})
 # Values shorter than this are not scrubbed by value: replacing "x" everywhere would
@@ -112,6 +117,27 @@ def _replace_all(data: Any, secrets: Sequence[str]) -> Any:
     return data
 
 
+def _all_forms(secrets: Sequence[str]) -> list[str]:
+    """Every form of every secret (raw, URL-quoted, base64), longest first."""
+    return sorted({form for secret in secrets for form in secret_forms(secret)}, key=len, reverse=True)
+
+
+def _scrub_body(body: Any, forms: Sequence[str], *, sse: bool) -> Any:
+    """Forms replaced in the bytes, then inside the decoded JSON (escaped keys) or SSE events
+    (keys split across deltas): see :mod:`.body_secrets`."""
+    body = _replace_all(body, forms)
+    if not forms or not isinstance(body, bytes | str):
+        return body
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        return body
+    scrubbed = scrub_sse_text(text, forms) if sse else scrub_json_text(text, forms)
+    if scrubbed == text:
+        return body
+    return scrubbed.encode("utf-8") if isinstance(body, bytes) else scrubbed
+
+
 def _scrub_uri(uri: str, secrets: Sequence[str]) -> str:
     parts = urllib.parse.urlsplit(uri)
     if parts.query:
@@ -127,30 +153,48 @@ def _scrub_uri(uri: str, secrets: Sequence[str]) -> str:
 
 
 def scrub_request(request: VcrRequest, secrets: Sequence[str]) -> VcrRequest:
-    """Secret headers redacted, ``key=`` query values redacted, secret values replaced in the body."""
+    """Secret headers redacted, ``key=`` query values redacted, every form of a secret value
+    replaced in the other headers and the body (escaped JSON included)."""
+    forms = _all_forms(secrets)
     for name in list(request.headers):
         if name.lower() in SECRET_HEADERS:
             request.headers[name] = REDACTED
         else:
-            request.headers[name] = _replace_all(request.headers[name], secrets)
-    request.uri = _scrub_uri(request.uri, secrets)
+            request.headers[name] = _replace_all(request.headers[name], forms)
+    request.uri = _scrub_uri(request.uri, forms)
     body = request.body
     if isinstance(body, bytes | str):
-        request.body = _replace_all(body, secrets)
+        request.body = _scrub_body(body, forms, sse=False)
     return request
 
 
 def scrub_response(response: dict[str, Any], secrets: Sequence[str]) -> dict[str, Any]:
+    """Secret headers redacted; every form of a secret value replaced in the other headers
+    and the body: escaped inside JSON, and split across the deltas of an SSE stream too.
+    Content-Length follows a body that changed."""
+    forms = _all_forms(secrets)
     headers = response.get("headers") or {}
+    sse = False
     for name in list(headers):
         if name.lower() in SECRET_HEADERS:
             headers[name] = [REDACTED]
         else:
-            headers[name] = [_replace_all(v, secrets) for v in headers[name]]
+            headers[name] = [_replace_all(v, forms) for v in headers[name]]
+        if name.lower() == "content-type":
+            sse = any("event-stream" in str(v) for v in headers[name])
     body = response.get("body") or {}
     if "string" in body:
-        body["string"] = _replace_all(body["string"], secrets)
+        before = body["string"]
+        body["string"] = _scrub_body(before, forms, sse=sse)
+        if body["string"] != before:
+            for name in list(headers):
+                if name.lower() == "content-length":
+                    headers[name] = [str(len(_as_bytes(body["string"])))]
     return response
+
+
+def _as_bytes(data: Any) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def secret_found(text: str, secrets: Mapping[str, str]) -> str | None:

@@ -4,7 +4,10 @@ Why not vcrpy's own httpx2 stub: it reads a streamed body whole and replays it a
 chunk, so chunk-boundary bugs never show on replay, and it reads an endless SSE stream
 forever while recording. Here a recorded ``text/event-stream`` body is re-delivered in
 many chunks (event boundaries plus deliberately awkward splits), byte for byte, and a
-recording that passes its size or time bound raises :class:`RecordingLimitError`.
+recording that passes its size or time bound (compressed or inflated), or that comes in a
+coding the recorder cannot undo, raises :class:`RecordingLimitError`. A request that fails
+while recording marks its cassette, which then writes nothing (see
+:meth:`~anyllm.testing.cassettes.cassette.AnyllmCassette.live_failed`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import contextlib
 import contextvars
 import threading
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +23,14 @@ from typing import Any, Protocol
 import httpx2
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request as VcrRequest
+
+from anyllm.testing.cassettes.encoding import (
+    BodyTooLargeError,
+    UndecodableBodyError,
+    accepted_encodings,
+    content_codings,
+    decode_body,
+)
 
 __all__ = [
     "PATCH",
@@ -34,7 +44,10 @@ __all__ = [
 
 
 class RecordingLimitError(RuntimeError):
-    """A recorded body passed the size or time bound (an endless stream, most likely)."""
+    """A recorded body passed the size or time bound (an endless stream, or a gzip bomb), or
+    came in a form the recorder cannot store safely (a coding it cannot undo). Nothing of
+    the case is recorded. Not an OSError, nor an httpx2 error: no client may retry it or
+    take it for the server's own failure."""
 
 
 # -- chunked replay ---------------------------------------------------------------------------
@@ -121,24 +134,28 @@ class RecordBounds:
     max_seconds: float = 120.0
 
 
-def _decoded(headers: httpx2.Headers, content: bytes) -> tuple[list[tuple[str, str]], bytes]:
-    """Stored bodies are plain text: gzip/deflate are undone (and the headers fixed) so
-    scrubbing and review see the real bytes."""
-    encoding = headers.get("content-encoding", "").strip().lower()
+def _decoded(
+    headers: httpx2.Headers, content: bytes, bounds: RecordBounds, url: str
+) -> tuple[list[tuple[str, str]], bytes]:
+    """Stored bodies are plain text: every content coding is undone (and the headers fixed)
+    so scrubbing, the key check and review see the real bytes (see :mod:`.encoding`)."""
     items = list(headers.multi_items())
-    if encoding in ("gzip", "deflate", "x-gzip"):
-        wbits = zlib.MAX_WBITS | 32 if encoding != "deflate" else zlib.MAX_WBITS
-        try:
-            content = zlib.decompress(content, wbits)
-        except zlib.error:
-            content = zlib.decompress(content, -zlib.MAX_WBITS)
-        items = [(k, v) for k, v in items if k.lower() not in ("content-encoding", "content-length")]
-        items.append(("content-length", str(len(content))))
+    codings = content_codings(headers.get_list("content-encoding"))
+    if not codings:
+        return items, content
+    try:
+        content = decode_body(content, codings, bounds.max_bytes)
+    except (BodyTooLargeError, UndecodableBodyError) as exc:
+        raise RecordingLimitError(f"recording {url}: {exc}; not recorded") from None
+    items = [(k, v) for k, v in items if k.lower() not in ("content-encoding", "content-length")]
+    items.append(("content-length", str(len(content))))
     return items, content
 
 
-def _serialize_response(response: httpx2.Response, content: bytes) -> dict[str, Any]:
-    items, content = _decoded(response.headers, content)
+def _serialize_response(
+    response: httpx2.Response, content: bytes, bounds: RecordBounds, url: str
+) -> dict[str, Any]:
+    items, content = _decoded(response.headers, content, bounds, url)
     headers: dict[str, list[str]] = {}
     for name, value in items:
         headers.setdefault(name, []).append(value)
@@ -181,12 +198,35 @@ async def _abounded_read(chunks: AsyncIterator[bytes], bounds: RecordBounds, url
     return b"".join(parts)
 
 
-def _limit_read_timeout(request: httpx2.Request, bounds: RecordBounds) -> None:
-    """A server that sends nothing at all must not block one read longer than the bound."""
+def _limit_read_timeout(request: httpx2.Request, bounds: RecordBounds) -> bool:
+    """A server that sends nothing at all must not block one read longer than the bound.
+    True when the bound, not the caller's own timeout, is now what limits a read."""
     timeout = dict(request.extensions.get("timeout") or {})
     current = timeout.get("read")
     timeout["read"] = bounds.max_seconds if current is None else min(float(current), bounds.max_seconds)
     request.extensions["timeout"] = timeout
+    return current is None or bounds.max_seconds < float(current)
+
+
+def _where(url: httpx2.URL) -> str:
+    """The URL an error names: no query (``?key=`` holds a key) and no user info."""
+    return str(url.copy_with(query=None, fragment=None, userinfo=b""))
+
+
+def _prepare_live(request: httpx2.Request) -> None:
+    """Ask only for codings the recorder can undo (see :mod:`.encoding`)."""
+    request.headers["accept-encoding"] = accepted_encodings(request.headers.get("accept-encoding"))
+
+
+def _live_error(exc: BaseException, bound_limits: bool, bounds: RecordBounds, url: str) -> BaseException:
+    """The error a failed recording raises: a read timeout the recording bound caused says
+    so, with the bound (the caller's own timeout would name another figure)."""
+    if bound_limits and isinstance(exc, httpx2.ReadTimeout):
+        return RecordingLimitError(
+            f"recording {url}: no byte for {bounds.max_seconds:g} s (the recording bound, "
+            f"--record-timeout); not recorded"
+        )
+    return exc
 
 
 class ActiveCassette(Protocol):
@@ -196,13 +236,15 @@ class ActiveCassette(Protocol):
     bounds: RecordBounds
     write_protected: bool
 
+    def live_failed(self, error: BaseException) -> None: ...
+
     def can_play_response_for(self, request: VcrRequest) -> bool: ...
 
     def play_response(self, request: VcrRequest) -> dict[str, Any]: ...
 
     def filter_request(self, request: VcrRequest) -> Any: ...
 
-    def record(self, request: VcrRequest, response: dict[str, Any]) -> None: ...
+    def record(self, request: VcrRequest, response: dict[str, Any]) -> dict[str, Any]: ...
 
 
 # -- the patch --------------------------------------------------------------------------------
@@ -215,39 +257,55 @@ def _vcr_request(request: httpx2.Request, body: bytes) -> VcrRequest:
 def _handle_sync(cassette: ActiveCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
     body = b"".join(request.stream)  # type: ignore[arg-type]
     request.stream = httpx2.ByteStream(body)
+    _prepare_live(request)
     vreq = _vcr_request(request, body)
     if cassette.can_play_response_for(vreq):
         return _replayed_response(cassette.play_response(vreq))
     if cassette.write_protected and cassette.filter_request(vreq):
         raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
-    _limit_read_timeout(request, cassette.bounds)
-    response = PATCH.real_sync(transport, request)
+    bounds, url = cassette.bounds, _where(request.url)
+    bound_limits = _limit_read_timeout(request, bounds)
     try:
-        content = _bounded_read(response.stream, cassette.bounds, str(request.url))  # type: ignore[arg-type]
-    finally:
-        response.stream.close()  # type: ignore[union-attr]
-    recorded = _serialize_response(response, content)
-    cassette.record(vreq, recorded)
-    return _replayed_response(recorded)
+        response = PATCH.real_sync(transport, request)
+        try:
+            content = _bounded_read(response.stream, bounds, url)  # type: ignore[arg-type]
+        finally:
+            response.stream.close()  # type: ignore[union-attr]
+        recorded = _serialize_response(response, content, bounds, url)
+    except BaseException as exc:
+        error = _live_error(exc, bound_limits, bounds, url)
+        cassette.live_failed(error)
+        if error is exc:
+            raise
+        raise error from None
+    return _replayed_response(cassette.record(vreq, recorded))  # scrubbed, as replay gives it
 
 
 async def _handle_async(cassette: ActiveCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
     body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
     request.stream = httpx2.ByteStream(body)
+    _prepare_live(request)
     vreq = _vcr_request(request, body)
     if cassette.can_play_response_for(vreq):
         return _replayed_response(cassette.play_response(vreq))
     if cassette.write_protected and cassette.filter_request(vreq):
         raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
-    _limit_read_timeout(request, cassette.bounds)
-    response = await PATCH.real_async(transport, request)
+    bounds, url = cassette.bounds, _where(request.url)
+    bound_limits = _limit_read_timeout(request, bounds)
     try:
-        content = await _abounded_read(response.stream.__aiter__(), cassette.bounds, str(request.url))
-    finally:
-        await response.stream.aclose()
-    recorded = _serialize_response(response, content)
-    cassette.record(vreq, recorded)
-    return _replayed_response(recorded)
+        response = await PATCH.real_async(transport, request)
+        try:
+            content = await _abounded_read(response.stream.__aiter__(), bounds, url)
+        finally:
+            await response.stream.aclose()
+        recorded = _serialize_response(response, content, bounds, url)
+    except BaseException as exc:
+        error = _live_error(exc, bound_limits, bounds, url)
+        cassette.live_failed(error)
+        if error is exc:
+            raise
+        raise error from None
+    return _replayed_response(cassette.record(vreq, recorded))  # scrubbed, as replay gives it
 
 
 class TransportPatch:

@@ -9,7 +9,8 @@ Verdicts (one per provider x case): passed, failed (with rule ids, possibly cove
 provider's reviewed baseline), unsupported (the provider's declared capabilities exclude the
 feature, or the library refuses a parameter the provider cannot express) and not recorded
 (no cassette and no live access). Unsupported and not-recorded cases are pytest skips whose
-reason says so, and every verdict is in the matrix and the report: never a silent skip.
+reason says so, reported under their own status (:mod:`.outcome`), and every verdict is in
+the matrix and the report: never a silent skip.
 
 For native Responses providers (protocol ``openresponses`` or ``openai``) the case's
 exchanges are judged on the wire as well, after the test body ran and before the verdict:
@@ -23,8 +24,10 @@ log records are scrubbed of key values and ``key=`` query values (:mod:`anyllm.t
 
 This package is the module pytest registers (entry point ``anyllm.testing.plugin``): the
 hook functions and fixtures below are its attributes, defined in :mod:`.hooks` (the
-hooks), :mod:`.options` (options and settings), :mod:`.fixtures`, :mod:`.verdicts`,
-:mod:`.baselines`, :mod:`.live` (where a case can record) and :mod:`.session`.
+hooks), :mod:`.front_door` (what ``pytest --provider=X`` collects), :mod:`.outcome` (what
+the run prints first and last, its verdict statuses and exit status), :mod:`.options`
+(options and settings), :mod:`.fixtures`, :mod:`.verdicts`, :mod:`.baselines`,
+:mod:`.live` (where a case can record) and :mod:`.session`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from anyllm.testing.plugin.fixtures import (
     anyllm_case,
     anyllm_client,
     anyllm_provider,
+    anyllm_registry_provider,
     conformance_validator,
     vcr_cassette,
 )
@@ -47,6 +51,14 @@ from anyllm.testing.plugin.hooks import (
     pytest_unconfigure,
 )
 from anyllm.testing.plugin.options import SETTINGS_KEY, AnyllmSettings
+from anyllm.testing.plugin.outcome import (
+    pytest_collection_finish,
+    pytest_collection_modifyitems,
+    pytest_report_collectionfinish,
+    pytest_report_header,
+    pytest_report_teststatus,
+    pytest_sessionfinish,
+)
 from anyllm.testing.plugin.verdicts import CaseContext
 
 __all__ = [
@@ -56,12 +68,19 @@ __all__ = [
     "anyllm_case",
     "anyllm_client",
     "anyllm_provider",
+    "anyllm_registry_provider",
     "conformance_validator",
     "load_baseline",
     "pytest_addoption",
+    "pytest_collection_finish",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
+    "pytest_report_collectionfinish",
+    "pytest_report_header",
+    "pytest_report_teststatus",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
     "pytest_sessionstart",
     "pytest_terminal_summary",
     "pytest_unconfigure",

@@ -22,17 +22,18 @@ from anyllm.testing.cassettes import (
     use_cassette,
 )
 from anyllm.testing.harness import NATIVE_PROTOCOLS, CaseValidator, ConformanceClient, Target
-from anyllm.testing.local_servers import LOCAL_SERVERS
 from anyllm.testing.plugin.live import live_access
 from anyllm.testing.plugin.options import SETTINGS_KEY
 from anyllm.testing.plugin.session import LOG_SCRUB_KEY, STATE_KEY
-from anyllm.testing.plugin.verdicts import CONTEXT_KEY, CaseContext, rule_for
+from anyllm.testing.plugin.verdicts import CONTEXT_KEY, CaseContext, rule_for, wire_exchanges
+from anyllm.testing.redact import url_secrets
 
 __all__ = [
     "REPLAY_API_KEY",
     "anyllm_case",
     "anyllm_client",
     "anyllm_provider",
+    "anyllm_registry_provider",
     "conformance_validator",
     "vcr_cassette",
 ]
@@ -62,19 +63,25 @@ def _skip(ctx: CaseContext, verdict: str, reason: str) -> None:
 
 @pytest.fixture
 def anyllm_provider(request: pytest.FixtureRequest) -> str:
-    """The provider this test runs against (the suite is parameterized by --provider)."""
+    """The column this test runs against (the suite is parameterized by --provider and
+    --target): a registry provider, or a named target (its provider: ``settings.provider_of``)."""
     return str(getattr(request, "param", None) or request.config.stash[SETTINGS_KEY].providers[0])
+
+
+@pytest.fixture
+def anyllm_registry_provider(request: pytest.FixtureRequest, anyllm_provider: str) -> str:
+    """The registry provider whose client the column's cases use: the column itself, or the
+    ``provider`` of the named target (``llama-server-responses`` -> ``openresponses``)."""
+    return request.config.stash[SETTINGS_KEY].provider_of(anyllm_provider)
 
 
 @pytest.fixture
 def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseContext:
     """Resolve the case: capabilities, cassette, live access, model; skip with a verdict if it cannot run."""
-    from anyllm.providers.registry import provider_metadata
-
     settings = request.config.stash[SETTINGS_KEY]
     state = request.config.stash[STATE_KEY]
     info = _case_info(request.node)
-    meta = provider_metadata(anyllm_provider)
+    meta = settings.metadata(anyllm_provider)  # a target's declared capabilities included
     path = settings.cassette_dir / anyllm_provider / f"{info.id}.yaml"
     ctx = CaseContext(info=info, provider=anyllm_provider, cassette=path, mode=settings.record_mode)
     request.node.stash[CONTEXT_KEY] = ctx
@@ -88,9 +95,21 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
     live, why, base = (False, "replay mode (--record to record)", None)
     if wants_live:
         live, why, base = live_access(settings, state, anyllm_provider)
-        starter = LOCAL_SERVERS.get(anyllm_provider)
+        starter = state.starters.get(anyllm_provider)
         if not live and starter is not None and os.environ.get(starter.require_env) == "1":
             pytest.fail(f"live {starter.name} recording required but unavailable: {why}")
+        if not live:
+            ctx.record_problem = why
+    elif settings.record_mode != "none":
+        # Asked to record, and this case replays anyway: could the provider have recorded?
+        # A run asked to record fails at its end if not (see plugin.outcome).
+        could, could_not, _base = live_access(settings, state, anyllm_provider, start=False)
+        ctx.record_problem = "" if could else could_not
+    if not live and ctx.mode in ("all", "rewrite") and not info.offline:
+        # These modes re-record: replaying the old cassette instead would pass off old
+        # traffic as what was asked for.
+        kept = f"; {path.name} is kept, not replayed" if path.is_file() else ""
+        _skip(ctx, "not_recorded", f"cannot record {anyllm_provider} (--record-mode={ctx.mode}): {why}{kept}")
     if not live:
         ctx.mode = "none"
         if not exists:
@@ -114,6 +133,8 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
     if live:
         api_base = str(base)
         key = os.environ.get(meta.api_key_env) if meta.api_key_env else None
+        if server is not None and getattr(server, "api_key", None):
+            key = str(server.api_key)  # the target's own key (made up for this session)
     else:
         explicit = settings.api_bases.get(anyllm_provider) or settings.api_bases.get("*")
         # Host and port are not matched on replay: a loopback placeholder with the recorded path.
@@ -127,7 +148,8 @@ def anyllm_case(request: pytest.FixtureRequest, anyllm_provider: str) -> CaseCon
     profile = settings.profile
     if profile == "auto":
         profile = "openai" if meta.protocol == "openai" else "openresponses"
-    ctx.target = Target(anyllm_provider, meta, model, api_base, key, live, profile)  # type: ignore[arg-type]
+    provider = settings.provider_of(anyllm_provider)
+    ctx.target = Target(provider, meta, model, api_base, key, live, profile)  # type: ignore[arg-type]
     ctx.validator = CaseValidator(ctx.target.profile, info.id)
     ctx.validator.wire_judged = meta.protocol in NATIVE_PROTOCOLS
     return ctx
@@ -143,8 +165,9 @@ def vcr_cassette(
 
     ctx = anyllm_case
     assert ctx.target is not None
-    provenance = {
-        "provider": ctx.provider,
+    state = request.config.stash[STATE_KEY]
+    provenance: dict[str, Any] = {
+        "provider": ctx.target.provider,
         "protocol": ctx.target.metadata.protocol,
         "model": ctx.target.model,
         "case": ctx.info.id,
@@ -153,15 +176,23 @@ def vcr_cassette(
         "api_base_path": urllib.parse.urlsplit(ctx.target.api_base).path.rstrip("/") or "",
         "record_mode": ctx.mode,
     }
+    server = state.servers.get(ctx.provider) if ctx.target.live else None
+    if server is not None:  # what answered: the target, its software and version, its backend
+        provenance.update(getattr(server, "provenance", None) or {})
+    elif ctx.provider != ctx.target.provider:
+        provenance["target"] = ctx.provider
+    # The key, and a password or key= value in the base URL: scrubbed by value wherever echoed.
+    configured = (ctx.target.api_key, *url_secrets(ctx.target.api_base))
     settings = CassetteSettings(
         record_mode=ctx.mode,
         provenance=provenance,
-        extra_secrets=tuple(k for k in (ctx.target.api_key,) if k and k != REPLAY_API_KEY),
+        extra_secrets=tuple(k for k in configured if k and k != REPLAY_API_KEY),
         bounds=request.config.stash[SETTINGS_KEY].bounds,
     )
     installed = request.config.stash.get(LOG_SCRUB_KEY, None)
     if installed is not None:
-        installed.filter.add(ctx.target.api_key)
+        for value in configured:
+            installed.filter.add(value)
     # The local response store (previous_response_id on stateless providers) is per test.
     store = tmp_path_factory.mktemp("anyllm-store") / "responses.sqlite3"
     old_store = os.environ.get(STORE_PATH_ENV)
@@ -179,11 +210,16 @@ def vcr_cassette(
             if refused is not None:  # outside the except: no chained traceback either
                 _refuse_cassette(ctx, refused)
             ctx.live_cassette = cassette
+            ctx.used_cassette = True
             try:
                 yield cassette
             finally:
                 ctx.recorded = cassette.recorded_now
+                # HTTP exchanges, and WebSocket connections (anyllm.testing.ws_client): both reach the server
+                ctx.requests = len(cassette.used_interactions()) + cassette.websocket.used
+                ctx.live_failure = repr(cassette.failure)[:300] if cassette.failure is not None else ""
                 ctx.live_cassette = None
+            _recording_failed(ctx, cassette.failure)
     except (SecretLeakError, RecordingLimitError) as exc:
         ctx.teardown_error = exc
         raise
@@ -193,6 +229,25 @@ def vcr_cassette(
             os.environ.pop(STORE_PATH_ENV, None)
         else:
             os.environ[STORE_PATH_ENV] = old_store
+
+
+def _recording_failed(ctx: CaseContext, failure: BaseException | None) -> None:
+    """A request failed while recording, so the cassette wrote nothing (see AnyllmCassette).
+    The case's verdict says so: a recording bound by its own message (it names the bound);
+    any other failure the case swallowed (an expected-error case, say) as a teardown error,
+    so a run that recorded nothing never looks passed."""
+    if failure is None:
+        return
+    if isinstance(failure, RecordingLimitError):
+        ctx.teardown_error = failure
+        if ctx.verdict == "failed":
+            return
+        raise failure
+    if ctx.verdict != "failed":
+        raise RecordingLimitError(
+            f"recording {ctx.cassette.name} failed ({type(failure).__name__}: {str(failure)[:200]}); "
+            "nothing was written"
+        )
 
 
 def _refuse_cassette(ctx: CaseContext, exc: Exception) -> NoReturn:
@@ -212,8 +267,14 @@ def conformance_validator(anyllm_case: CaseContext) -> CaseValidator:
 
 @pytest.fixture
 def anyllm_client(
-    anyllm_case: CaseContext, vcr_cassette: Any, conformance_validator: CaseValidator
+    request: pytest.FixtureRequest,
+    anyllm_case: CaseContext,
+    vcr_cassette: Any,
+    conformance_validator: CaseValidator,
 ) -> ConformanceClient:
     """``anyllm.responses()`` bound to the provider under test, through the cassette, validating."""
     assert anyllm_case.target is not None
+    settings = request.config.stash[SETTINGS_KEY]
+    if conformance_validator.wire_judged and settings.wire_fallback:  # a refused reply: the wire's
+        conformance_validator.wire_source = lambda: wire_exchanges(vcr_cassette)
     return ConformanceClient(anyllm_case.target, conformance_validator)

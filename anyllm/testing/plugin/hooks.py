@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from anyllm.testing.plugin.front_door import use_packaged_suites
 from anyllm.testing.plugin.options import SETTINGS_KEY, AnyllmSettings, add_options
+from anyllm.testing.plugin.outcome import mark_state, write_summary
+from anyllm.testing.plugin.redact_output import REDACT_KEY, OutputRedactor
 from anyllm.testing.plugin.session import LOG_SCRUB_KEY, STATE_KEY, SessionState
 from anyllm.testing.plugin.verdicts import (
     CONTEXT_KEY,
@@ -39,20 +42,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    use_packaged_suites(config)  # `pytest --provider=X` with no path: the packaged suites
     config.addinivalue_line(
         "markers",
         "anyllm_case(case_id, requires=(), official=None, feature=''): an anyllm conformance case",
     )
-    config.stash[SETTINGS_KEY] = AnyllmSettings.from_config(config)
+    settings = AnyllmSettings.from_config(config)
+    config.stash[SETTINGS_KEY] = settings
     state = SessionState()
+    _serve_targets(state, settings)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(VerdictCollector(state), f"anyllm-verdicts-{id(config)}")
+    redactor = OutputRedactor(config.stash[SETTINGS_KEY].api_bases)  # keys out of pytest's output
+    config.stash[REDACT_KEY] = redactor
+    config.pluginmanager.register(redactor, f"anyllm-redact-{id(config)}")
+
+
+def _serve_targets(state: SessionState, settings: AnyllmSettings) -> None:
+    """The columns whose servers the harness starts itself (the target file's targets),
+    over backends shared by the session (:mod:`anyllm.testing.local_servers`)."""
+    from anyllm.testing.local_servers import local_starters
+    from anyllm.testing.target_servers import BackendPool
+
+    state.pool = BackendPool(settings.backends)
+    state.starters = local_starters(settings.targets, state.pool)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Keys out of log records from here on (see :mod:`anyllm.testing.log_scrub`): on the
     request loggers, the root logger's handlers and the handlers pytest's logging plugin
-    captures, reports and prints with (they exist once configure is over)."""
+    captures, reports and prints with (they exist once configure is over). When recording,
+    the temporary files of cassette writers killed in an earlier run are swept."""
     from anyllm.testing.log_scrub import install
 
     logging_plugin = session.config.pluginmanager.get_plugin("logging-plugin")
@@ -62,6 +82,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if isinstance(handler := getattr(logging_plugin, name, None), logging.Handler)
     ]
     session.config.stash[LOG_SCRUB_KEY] = install(handlers)
+    settings = session.config.stash[SETTINGS_KEY]
+    if settings.record_mode != "none":  # temporary files of writers killed in an earlier run
+        from anyllm.testing.cassettes import sweep_tree
+
+        sweep_tree(settings.cassette_dir)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -74,7 +99,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "anyllm_provider" in metafunc.fixturenames:
+    # Saved live-fuzz findings: the fuzz plugin parametrizes column and finding together.
+    if "anyllm_provider" in metafunc.fixturenames and "anyllm_fuzz_finding" not in metafunc.fixturenames:
         providers = metafunc.config.stash[SETTINGS_KEY].providers
         metafunc.parametrize("anyllm_provider", providers, ids=providers, indirect=True)
 
@@ -94,6 +120,7 @@ def pytest_runtest_makereport(
         if isinstance(exc, pytest.skip.Exception):
             ctx.verdict = ctx.verdict or "unsupported"
             ctx.reason = ctx.reason or str(exc)
+            mark_state(report, ctx)
             return report
         check_wire(ctx)
         judge(ctx, settings, exc)
@@ -120,6 +147,7 @@ def pytest_runtest_makereport(
             ctx.rules = sorted({*ctx.rules, rule_for(ctx.teardown_error)})
             ctx.reason = f"{type(ctx.teardown_error).__name__}: {ctx.teardown_error}"[:500]
         report.user_properties.append((VERDICT_PROPERTY, json.dumps(ctx.to_dict(settings, item.nodeid))))
+    mark_state(report, ctx)
     return report
 
 
@@ -137,11 +165,8 @@ def pytest_terminal_summary(
 
     settings = config.stash[SETTINGS_KEY]
     report = build_report(state.verdicts, providers=settings.providers, record_mode=settings.record_mode)
+    report = config.stash[REDACT_KEY].redactor().data(report)  # no key in the matrix or report files
     terminalreporter.section("anyllm compliance matrix")
     for text, markup in terminal_matrix(report):
         terminalreporter.write(text, **markup)
-    if settings.report_path is not None and not hasattr(config, "workerinput"):
-        from anyllm.testing.report import write_reports
-
-        paths = write_reports(report, settings.report_path, root=settings.rootdir)
-        terminalreporter.write_line("anyllm report: " + ", ".join(str(p) for p in paths))
+    write_summary(terminalreporter, config, report)  # fix-first, report files, per-provider traffic

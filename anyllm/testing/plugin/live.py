@@ -7,20 +7,29 @@ import os
 import socket
 import urllib.parse
 
-from anyllm.testing.local_servers import LOCAL_SERVERS
 from anyllm.testing.plugin.options import AnyllmSettings
 from anyllm.testing.plugin.session import SessionState
+from anyllm.testing.redact import redact_url
 
 __all__ = ["live_access"]
 
 
-def live_access(settings: AnyllmSettings, state: SessionState, provider: str) -> tuple[bool, str, str | None]:
-    """(live?, why not, base URL) for recording ``provider``. Never touches a non-loopback host."""
-    from anyllm.providers.registry import provider_metadata
+def live_access(
+    settings: AnyllmSettings, state: SessionState, provider: str, *, start: bool = True
+) -> tuple[bool, str, str | None]:
+    """(live?, why not, base URL) for recording ``provider``. Never touches a non-loopback host.
 
-    meta = provider_metadata(provider)
+    ``start=False`` asks whether the provider could record without starting its local server
+    (a case that replays anyway, in a run asked to record): the starter's fast check decides,
+    and the base URL is None until the server runs."""
+    meta = settings.metadata(provider)
     explicit = settings.api_bases.get(provider) or settings.api_bases.get("*")
-    starter = LOCAL_SERVERS.get(provider)
+    starter = state.starters.get(provider)
+    if starter is not None and not explicit and not start and provider not in state.servers:
+        problem = state.local_check(provider, starter)
+        if problem is not None:
+            return False, f"the {starter.name} server cannot start: {problem}", None
+        return True, "", None
     if starter is not None and not explicit:
         server = state.local_server(provider, starter)
         if server is None:
@@ -38,7 +47,7 @@ def live_access(settings: AnyllmSettings, state: SessionState, provider: str) ->
         return False, f"no key ({meta.api_key_env} is not set)", base
     if _is_loopback_url(base):
         if base not in state.probes:
-            state.probes[base] = (_port_open(base), f"nothing listens at {base}")
+            state.probes[base] = (_port_open(base), f"nothing listens at {redact_url(base)}")
         ok, why = state.probes[base]
         if not ok:
             return False, why, base

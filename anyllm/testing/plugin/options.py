@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from anyllm.testing.cassettes import RECORD_MODES, RecordBounds
+from anyllm.testing.targets import BackendSpec, TargetFile, TargetSpec
+
+if TYPE_CHECKING:
+    from anyllm.providers.registry import ProviderMetadata
 
 __all__ = ["SETTINGS_KEY", "AnyllmSettings", "add_options"]
 
@@ -32,6 +37,21 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="provider(s) to run the suite against: repeatable, comma lists, 'all' (default: all)",
         ini_type="args",
+    )
+    option(
+        "--target",
+        ini="anyllm_targets",
+        action="append",
+        default=None,
+        help="named target(s) of the target file to run as columns: repeatable, comma lists, 'all' "
+        "(a target is an implementation: a server, its protocol, model and provenance)",
+        ini_type="args",
+    )
+    option(
+        "--targets-file",
+        ini="anyllm_targets_file",
+        default=None,
+        help="the target file (default: targets.yaml of the packaged conformance suites)",
     )
     option(
         "--model",
@@ -97,6 +117,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="seconds a recorded response may take before recording gives up (default 120)",
     )
     parser.addini("anyllm_record_max_bytes", "largest body recorded, in bytes (default 8 MiB)")
+    group.addoption(
+        "--wire-fallback",
+        action="store_true",
+        dest="anyllm_wire_fallback",
+        default=False,
+        help="native servers: when anyllm's client refuses a reply, the case goes on with what "
+        "arrived on the wire, and 'the client failed' checks count as consequences (certify uses it)",
+    )
 
 
 def _split_list(values: list[str] | None) -> list[str]:
@@ -122,7 +150,9 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
 
 @dataclass
 class AnyllmSettings:
-    """The parsed options, resolved once per session."""
+    """The parsed options, resolved once per session. ``providers`` are the matrix's columns:
+    registry providers and named targets (``targets``: every target of the target file, a
+    column or not, since a provider's column may be served by the target of its name)."""
 
     providers: list[str]
     models: dict[str, str]
@@ -134,6 +164,21 @@ class AnyllmSettings:
     profile: str
     bounds: RecordBounds
     rootdir: Path
+    targets: Mapping[str, TargetSpec] = field(default_factory=dict)
+    wire_fallback: bool = False  # --wire-fallback (anyllm.testing.wire_view)
+    backends: Mapping[str, BackendSpec] = field(default_factory=dict)  # what targets run over
+
+    def provider_of(self, column: str) -> str:
+        """The registry provider whose client a column's cases use."""
+        from anyllm.testing.targets import column_provider
+
+        return column_provider(column, self.targets)
+
+    def metadata(self, column: str) -> ProviderMetadata:
+        """A column's provider metadata, with the capabilities its target declares."""
+        from anyllm.testing.targets import column_metadata
+
+        return column_metadata(column, self.targets)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> AnyllmSettings:
@@ -147,7 +192,10 @@ class AnyllmSettings:
 
         rootdir = Path(str(config.rootpath))
         valid = list_providers()
-        requested = _split_list(get("anyllm_providers")) or ["all"]
+        target_file = _target_file(get("anyllm_targets_file"), rootdir)
+        targets = dict(target_file.targets)
+        requested_targets = _split_list(get("anyllm_targets"))
+        requested = _split_list(get("anyllm_providers")) or ([] if requested_targets else ["all"])
         providers: list[str] = []
         for name in requested:
             chosen = valid if name.lower() == "all" else [name.lower()]
@@ -158,12 +206,23 @@ class AnyllmSettings:
                     )
                 if item not in providers:
                     providers.append(item)
+        for name in requested_targets:
+            chosen = list(targets) if name.lower() == "all" else [name.lower()]
+            for item in chosen:
+                if item not in targets:
+                    raise pytest.UsageError(
+                        f"--target {name!r} is not a target of {target_file.path}; "
+                        f"valid: all, {', '.join(targets) or '(none)'}"
+                    )
+                if item not in providers:
+                    providers.append(item)
         models = _pairs(_split_list(get("anyllm_models")), "model")
         api_bases = _pairs(_split_list(get("anyllm_api_base")), "api-base")
         for key in [*models, *api_bases]:
-            if key != "*" and key not in valid:
+            if key != "*" and key not in valid and key not in targets:
                 raise pytest.UsageError(
-                    f"{key!r} in --model/--api-base is not a provider; valid: {', '.join(valid)}"
+                    f"{key!r} in --model/--api-base is not a provider or target; "
+                    f"valid: {', '.join([*valid, *(t for t in targets if t not in valid)])}"
                 )
         mode = get("anyllm_record_mode") or ("once" if config.getoption("anyllm_record", False) else "none")
         if mode not in RECORD_MODES:
@@ -191,8 +250,25 @@ class AnyllmSettings:
             else None,
             profile=str(profile),
             bounds=RecordBounds(max_bytes=max_bytes, max_seconds=timeout),
+            wire_fallback=bool(config.getoption("anyllm_wire_fallback", False)),
             rootdir=rootdir,
+            targets=targets,
+            backends=dict(target_file.backends),
         )
+
+
+def _target_file(value: Any, rootdir: Path) -> TargetFile:
+    """The target file (``--targets-file``, else the suites' own), or a usage error naming the problem."""
+    from anyllm.testing.targets import TargetError, load_targets
+
+    path = None
+    if value:
+        path = Path(str(value))
+        path = path if path.is_absolute() else rootdir / path
+    try:
+        return load_targets(path)
+    except TargetError as exc:
+        raise pytest.UsageError(f"anyllm targets: {exc}") from None
 
 
 SETTINGS_KEY = pytest.StashKey[AnyllmSettings]()

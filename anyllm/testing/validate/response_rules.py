@@ -88,6 +88,19 @@ def check_response_rules(
         check_request_obeyed(sink, resp, items, path, request, line)
 
 
+def _is_error_body(obj: dict[str, Any], status: int | None) -> bool:
+    """``{"error": {...}}`` rather than a ResponseResource. A ResponseResource has ``error`` too
+    (null unless failed), so without ``object`` it is told apart by the HTTP status when known;
+    without a status, a null ``error`` means a response (an error body's error is an object)."""
+    if "error" not in obj or "object" in obj:
+        return False
+    if status is not None and status >= 400:
+        return True
+    if obj["error"] is None:
+        return False
+    return status is None or "id" not in obj
+
+
 def validate_response(
     obj: Any,
     profile: Profile = "openresponses",
@@ -115,7 +128,7 @@ def validate_response(
     if not isinstance(obj, dict):
         sink.add("SCHEMA-RESPONSE", (), f"a response body is a JSON object, got {json_type(obj)}")
         return sink.items
-    if "error" in obj and "object" not in obj and (status is None or status >= 400 or "id" not in obj):
+    if _is_error_body(obj, status):
         checker.error_payload(obj["error"], ("error",))
         return sink.items
     checker.obj("ResponseResource", obj, (), "SCHEMA-RESPONSE")

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from anyllm.testing import rules as R
-from anyllm.testing.validate.schema_store import UNION_SITES, UNIONS, SchemaStore
+from anyllm.testing.validate.schema_store import UNION_SITES, SchemaStore, union_pointer
 from anyllm.testing.validate.violations import JsonPath, Sink
 
 __all__ = ["SchemaChecker", "is_slug_prefixed"]
@@ -33,6 +33,10 @@ _KIND_RULE = {
     "text_format_param": "SCHEMA-TOOL",
     "part": "SCHEMA-CONTENT",
     "annotation": "SCHEMA-CONTENT",
+    "user_part": "SCHEMA-CONTENT",
+    "assistant_part": "SCHEMA-CONTENT",
+    "annotation_param": "SCHEMA-CONTENT",
+    "include": "SCHEMA-REQUEST",
 }
 _OPENAI_KNOWN: dict[str, frozenset[str]] = {
     "item": R.OPENAI_ITEM_TYPES,
@@ -43,6 +47,10 @@ _OPENAI_KNOWN: dict[str, frozenset[str]] = {
     "tool_choice_param": R.OPENAI_TOOL_TYPES,
     "part": R.OPENAI_CONTENT_TYPES,
     "annotation": R.OPENAI_ANNOTATION_TYPES,
+    "user_part": R.OPENAI_CONTENT_TYPES,
+    "assistant_part": R.OPENAI_CONTENT_TYPES,
+    "annotation_param": R.OPENAI_ANNOTATION_TYPES,
+    "text_format_param": R.OPENAI_TEXT_FORMAT_TYPES,
 }
 _OBJ_RULE = {
     "ResponseResource": "SCHEMA-RESPONSE",
@@ -142,8 +150,11 @@ class SchemaChecker:
         owner: str | None = None,
         prop: str | None = None,
     ) -> None:
-        """Dispatch one union member on its ``type``."""
+        """Dispatch one union member on its ``type`` (input messages on their ``role`` too)."""
         rule = _KIND_RULE[kind]
+        if kind == "include":
+            self._include(value, path, line)
+            return
         type_name = value.get("type") if isinstance(value, dict) else None
         if kind in ("tool_choice", "tool_choice_param", "text_format", "text_format_param"):
             self._single(kind, value, path, rule, line, owner or "", prop or "")
@@ -162,15 +173,11 @@ class SchemaChecker:
             value = {"type": "message", **value}
             type_name = "message"
         if not isinstance(type_name, str):
-            self.errors(
-                UNIONS[kind][0] if kind != "part" else "Message#/properties/content/items",
-                value,
-                path,
-                rule,
-                line,
-            )
+            self.errors(union_pointer(kind), value, path, rule, line)
             return
         target = table.get(type_name)
+        if type_name == "message" and isinstance(value, dict):
+            target = self.store.message_roles(kind).get(str(value.get("role")), target)
         if target is not None:
             if target in UNION_SITES:
                 self.obj(target, value, path, rule, line)
@@ -208,6 +215,17 @@ class SchemaChecker:
                 line,
             )
 
+    def _include(self, value: Any, path: JsonPath, line: int | None) -> None:
+        """One ``include`` value: the spec's two, or (profile ``openai``) one of OpenAI's."""
+        if self.store.validator("IncludeEnum").is_valid(value):
+            return
+        if self.profile == "openai" and value in R.OPENAI_INCLUDE_VALUES:
+            self.sink.once(
+                "OPENAI-EXTENSION", f"include:{value}", path, f"OpenAI include value {value!r}", line
+            )
+            return
+        self.errors("IncludeEnum", value, path, "SCHEMA-REQUEST", line)
+
     def _single(
         self, kind: str, value: Any, path: JsonPath, rule: str, line: int | None, owner: str, prop: str
     ) -> None:
@@ -230,18 +248,39 @@ class SchemaChecker:
         ):
             self.foreign(kind, type_name, value, path, line)
             return
+        if (
+            kind == "text_format_param"
+            and self.profile == "openai"
+            and type_name in R.OPENAI_TEXT_FORMAT_TYPES
+        ):
+            self.foreign(kind, str(type_name), value, path, line)  # OpenAI's json_object (a request-side gap)
+            return
         self.errors(pointer, value, path, rule, line)
 
     # Error bodies and payloads
     def error_payload(self, err: Any, path: JsonPath, line: int | None = None) -> None:
         self.errors("ErrorPayload", err, path, "SCHEMA-ERROR", line)
-        if isinstance(err, dict) and isinstance(err.get("type"), str):
-            etype = err["type"]
-            if etype not in R.SPEC_ERROR_TYPES:
-                known = " (an OpenAI error type)" if etype in R.OPENAI_ERROR_TYPES else ""
-                self.sink.add(
-                    "ERROR-TYPE-KNOWN",
-                    (*path, "type"),
-                    f"error type {etype!r} is not one of {', '.join(sorted(R.SPEC_ERROR_TYPES))}{known}",
-                    line,
-                )
+        if isinstance(err, dict):
+            self.error_type(err, path, line)
+
+    def error_type(self, err: dict[str, Any], path: JsonPath, line: int | None = None) -> None:
+        """The error ``type`` against the spec's table (and its own example: see the rules)."""
+        etype = err.get("type")
+        if not isinstance(etype, str) or etype in R.SPEC_ERROR_TYPES:
+            return
+        if etype in R.SPEC_EXAMPLE_ERROR_TYPES:
+            self.sink.add(
+                "ERROR-TYPE-SPEC-EXAMPLE",
+                (*path, "type"),
+                f"error type {etype!r}: the spec's Error Types table lists 'invalid_request', its "
+                "example in Errors uses 'invalid_request_error'",
+                line,
+            )
+            return
+        known = " (an OpenAI error type)" if etype in R.OPENAI_ERROR_TYPES else ""
+        self.sink.add(
+            "ERROR-TYPE-KNOWN",
+            (*path, "type"),
+            f"error type {etype!r} is not one of {', '.join(sorted(R.SPEC_ERROR_TYPES))}{known}",
+            line,
+        )

@@ -29,6 +29,7 @@ UNION_SITES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("text", "obj:TextField", False),
         ("reasoning", "obj:Reasoning", False),
     ),
+    "CompactResource": (("output", "item", True),),
     "TextField": (("format", "text_format", False),),
     "Reasoning": (),
     "Message": (("content", "part", True),),
@@ -38,7 +39,11 @@ UNION_SITES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("tools", "tool_param", True),
         ("tool_choice", "tool_choice_param", False),
         ("text", "obj:TextParam", False),
+        ("include", "include", True),
     ),
+    "UserMessageItemParam": (("content", "user_part", True),),
+    "AssistantMessageItemParam": (("content", "assistant_part", True),),
+    "OutputTextContentParam": (("annotations", "annotation_param", True),),
     "TextParam": (("format", "text_format_param", False),),
     "ResponseOutputItemAddedStreamingEvent": (("item", "item", False),),
     "ResponseOutputItemDoneStreamingEvent": (("item", "item", False),),
@@ -64,7 +69,16 @@ UNIONS: dict[str, tuple[str, str]] = {
     "tool_param": ("ResponsesToolParam", "/oneOf"),
     "part": ("Message", "/properties/content/items/oneOf"),
     "annotation": ("Annotation", "/oneOf"),
+    "user_part": ("UserMessageItemParam", "/properties/content/oneOf/0/items/oneOf"),
+    "assistant_part": ("AssistantMessageItemParam", "/properties/content/oneOf/0/items/oneOf"),
+    "annotation_param": ("OutputTextContentParam", "/properties/annotations/oneOf/0/items"),
 }
+
+
+def union_pointer(kind: str) -> str:
+    """The schema (``Name`` or ``Name#/pointer``) a member of a union kind must match."""
+    owner, pointer = UNIONS[kind]
+    return owner if pointer == "/oneOf" else f"{owner}#{pointer.removesuffix('/oneOf')}"
 
 
 def _locate_schema_dir() -> Path:
@@ -101,6 +115,7 @@ class SchemaStore:
         self._registry: Any = None
         self._validators: dict[str, Any] = {}
         self._tables: dict[str, dict[str, str]] = {}
+        self._roles: dict[str, dict[str, str]] = {}
         self._nullable: dict[tuple[str, str], bool] = {}
 
     # Derived schemas: shells (union properties blanked) per profile; the files stay untouched.
@@ -158,13 +173,9 @@ class SchemaStore:
         """``type`` value -> member schema for a union kind (ambiguous types map to the union)."""
         table = self._tables.get(kind)
         if table is None:
-            owner, pointer = UNIONS[kind]
-            node: Any = self.schemas[owner]
-            for key in pointer.strip("/").split("/"):
-                node = node[key]
             table = {}
             seen: dict[str, int] = {}
-            for member in node:
+            for member in self._union_members(kind):
                 ref = member["$ref"][: -len(".json")]
                 type_schema = self.schemas[ref].get("properties", {}).get("type", {})
                 for value in type_schema.get("enum", []):
@@ -172,10 +183,29 @@ class SchemaStore:
                     table[value] = ref
             for value, count in seen.items():
                 if count > 1:
-                    table[value] = (
-                        f"{owner}#{pointer.rsplit('/', 1)[0] or ''}" if pointer != "/oneOf" else owner
-                    )
+                    table[value] = union_pointer(kind)
             self._tables[kind] = table
+        return table
+
+    def _union_members(self, kind: str) -> list[dict[str, Any]]:
+        owner, pointer = UNIONS[kind]
+        node: Any = self.schemas[owner]
+        for key in pointer.strip("/").split("/"):
+            node = node[int(key) if key.isdigit() else key]
+        return list(node) if isinstance(node, list) else [node]  # a one-member "union" is a $ref
+
+    def message_roles(self, kind: str) -> dict[str, str]:
+        """``role`` -> member schema, for the members of type ``message`` (input items differ by role)."""
+        table = self._roles.get(kind)
+        if table is None:
+            table = {}
+            for member in self._union_members(kind):
+                schema = self.schemas[member["$ref"][: -len(".json")]]
+                props = schema.get("properties", {})
+                if "message" in props.get("type", {}).get("enum", []):
+                    for role in props.get("role", {}).get("enum", []):
+                        table[role] = member["$ref"][: -len(".json")]
+            self._roles[kind] = table
         return table
 
     def required(self, name: str) -> list[str]:

@@ -1,8 +1,10 @@
 """Stream rules on content: parts opened and closed in order, deltas against their ``done`` events.
 
 Text (output text, refusal, reasoning), function call arguments and reasoning summaries:
-every ``*.delta`` belongs to an open part of an item of the right type, and every ``*.done``
-(and the closing ``content_part.done``) holds exactly the concatenated deltas.
+every ``*.delta`` belongs to an open part of an item (and a part) of the right type and comes
+before its ``*.done``, and every ``*.done`` (and the closing ``content_part.done``) holds
+exactly the concatenated deltas. A ``*.done`` with no delta before it is a warning
+(``DELTA-DONE-WITHOUT-DELTAS``: the spec sets no minimum number of deltas).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from anyllm.testing.validate.stream_items import ItemTracking
-from anyllm.testing.validate.stream_state import PART_TEXT_FIELD, Item, Part
+from anyllm.testing.validate.stream_state import NO_INDEX, PART_TEXT_FIELD, Item, Part, index_label
 
 __all__ = ["TEXT_DELTAS", "TEXT_DONES", "DeltaTracking"]
 
@@ -28,6 +30,17 @@ TEXT_DONES: dict[str, tuple[str, str]] = {
     "response.reasoning.done": ("text", "reasoning"),
     "response.reasoning_text.done": ("text", "reasoning"),
 }
+# Text event -> the content part type it streams (``response.<content_type>.delta``).
+EVENT_PART_TYPE: dict[str, str] = {
+    "response.output_text.delta": "output_text",
+    "response.output_text.done": "output_text",
+    "response.refusal.delta": "refusal",
+    "response.refusal.done": "refusal",
+    "response.reasoning.delta": "reasoning_text",
+    "response.reasoning.done": "reasoning_text",
+    "response.reasoning_text.delta": "reasoning_text",
+    "response.reasoning_text.done": "reasoning_text",
+}
 
 
 class DeltaTracking(ItemTracking):
@@ -36,40 +49,52 @@ class DeltaTracking(ItemTracking):
     def _on_part_added(self, body: dict[str, Any], index: int) -> None:
         st = self._item_for(body, index)
         ci = body.get("content_index")
-        if type(ci) is not int:
-            return
+        expected = sum(1 for ci_, p in st.parts.items() if not p.ghost and ci_ != NO_INDEX)
+        indexed = type(ci) is int
+        # No content_index (the schema reports it): the part takes the next index, and
+        # index-less events of this item go to it while it is open.
+        ci = ci if isinstance(ci, int) and indexed else expected
         existing = st.parts.get(ci)
         if existing is not None and not existing.ghost:
             self._sink.add(
                 "CONTENT-INDEX-SEQUENTIAL",
                 (index, "content_index"),
-                f"content_index {ci} of item {st.id!r} added twice",
+                f"content_index {ci} of {st.label} added twice",
                 self._line,
             )
             return
-        expected = sum(1 for p in st.parts.values() if not p.ghost)
-        if ci != expected:
+        if indexed and ci != expected:
             self._sink.add(
                 "CONTENT-INDEX-SEQUENTIAL",
                 (index, "content_index"),
                 f"content_index {ci}, expected {expected}",
                 self._line,
             )
-        part = Part()
+        payload = body.get("part")
+        part_type = payload.get("type") if isinstance(payload, dict) else None
+        part = Part(type=part_type if isinstance(part_type, str) else None)
         if existing is not None:
             part.chunks = existing.chunks
             part.done_text = existing.done_text
         st.parts[ci] = part
+        st.last_part = ci
 
     def _part_for(self, st: Item, body: dict[str, Any], index: int, what: str) -> Part:
         ci = body.get("content_index")
-        key = ci if type(ci) is int else -1  # a missing content_index is reported by the schema
+        key = ci if type(ci) is int else self._open_index(st)  # a missing one: reported by the schema
         part = st.parts.get(key)
+        if (
+            part is not None
+            and not part.closed
+            and (part.type is None or EVENT_PART_TYPE.get(what) == part.type)
+        ):
+            return part  # the common case, checked first: an open part of the event's type
+        where = index_label("content_index", ci)
         if part is None:
             self._sink.add(
                 "CONTENT-PART-ADDED-BEFORE-DELTA",
                 (index,),
-                f"{what} for content_index {ci!r} of item {st.id!r} before response.content_part.added",
+                f"{what} with {where} of {st.label} before response.content_part.added",
                 self._line,
             )
             part = Part(ghost=True)
@@ -78,10 +103,51 @@ class DeltaTracking(ItemTracking):
             self._sink.add(
                 "ITEM-EVENT-AFTER-DONE",
                 (index,),
-                f"{what} for content part {ci} of item {st.id!r} after response.content_part.done",
+                f"{what} with {where} of {st.label} after response.content_part.done",
+                self._line,
+            )
+        elif part.type is not None and what in EVENT_PART_TYPE:
+            self._sink.add(
+                "DELTA-PART-TYPE",
+                (index, "type"),
+                f"{what} into the {part.type!r} part with {where} of {st.label} "
+                f"(a {EVENT_PART_TYPE[what]!r} event)",
                 self._line,
             )
         return part
+
+    @staticmethod
+    def _open_index(st: Item) -> int:
+        """Where an event without ``content_index`` goes: the item's open part, else nowhere
+        (``NO_INDEX``, a part of its own)."""
+        open_part = st.open_part()
+        return NO_INDEX if open_part is None else open_part
+
+    def _after_done(self, part: Part, st: Item, body: dict[str, Any], index: int, key: str) -> None:
+        """A delta, or a second ``*.done``, after the part's (open, not yet closed) ``*.done``."""
+        if part.done_text is not None and not part.closed:
+            where = f"{index_label(key, body.get(key))} of {st.label}"
+            self._sink.add(
+                "DELTA-AFTER-DONE", (index,), f"{body['type']} for {where} after its *.done event", self._line
+            )
+
+    def _check_done(self, chunks: list[str], value: str, index: int, key: str, what: str) -> None:
+        """A ``*.done`` against its deltas: equal to their concatenation, or (none) a warning."""
+        joined = "".join(chunks)
+        if not chunks and value:
+            self._sink.add(
+                "DELTA-DONE-WITHOUT-DELTAS",
+                (index, key),
+                f"{what} holds {value!r} but no delta streamed it",
+                self._line,
+            )
+        elif value != joined:
+            self._sink.add(
+                "DELTA-DONE-MATCHES",
+                (index, key),
+                f"{what} holds {value!r}, the deltas concatenate to {joined!r}",
+                self._line,
+            )
 
     def _on_text_delta(self, body: dict[str, Any], index: int) -> None:
         st = self._item_for(body, index)
@@ -92,6 +158,8 @@ class DeltaTracking(ItemTracking):
                 "DELTA-ITEM-TYPE", (index,), f"{t!r} on a {st.type!r} item (expected {want!r})", self._line
             )
         part = self._part_for(st, body, index, t)
+        if part.done_text is not None:
+            self._after_done(part, st, body, index, "content_index")
         delta = body.get("delta")
         if isinstance(delta, str):
             part.chunks.append(delta)
@@ -105,16 +173,11 @@ class DeltaTracking(ItemTracking):
                 "DELTA-ITEM-TYPE", (index,), f"{t!r} on a {st.type!r} item (expected {want!r})", self._line
             )
         part = self._part_for(st, body, index, t)
+        if part.done_text is not None:
+            self._after_done(part, st, body, index, "content_index")
         text = body.get(key)
         if isinstance(text, str):
-            joined = "".join(part.chunks)
-            if text != joined:
-                self._sink.add(
-                    "DELTA-DONE-MATCHES",
-                    (index, key),
-                    f"{t} holds {text!r}, the deltas concatenate to {joined!r}",
-                    self._line,
-                )
+            self._check_done(part.chunks, text, index, key, t)
             part.done_text = text
 
     def _on_annotation(self, body: dict[str, Any], index: int) -> None:
@@ -124,21 +187,26 @@ class DeltaTracking(ItemTracking):
     def _on_part_done(self, body: dict[str, Any], index: int) -> None:
         st = self._item_for(body, index)
         ci = body.get("content_index")
-        part = st.parts.get(ci) if type(ci) is int else None
+        key = ci if type(ci) is int else st.open_part()
+        part = st.parts.get(key) if key is not None else None
+        where = index_label("content_index", ci)
         if part is None or part.ghost:
             if part is None:
                 self._sink.add(
                     "CONTENT-PART-ADDED-BEFORE-DELTA",
                     (index,),
-                    f"content_part.done for content_index {ci!r} of item {st.id!r} that was never added",
+                    f"content_part.done with {where} of {st.label} that was never added",
                     self._line,
                 )
                 part = Part(ghost=True)
-            if type(ci) is int:
-                st.parts[ci] = part
+            if key is not None:
+                st.parts[key] = part
         elif part.closed:
             self._sink.add(
-                "ITEM-EVENT-AFTER-DONE", (index,), f"content part {ci} of {st.id!r} closed twice", self._line
+                "ITEM-EVENT-AFTER-DONE",
+                (index,),
+                f"the part with {where} of {st.label} closed twice",
+                self._line,
             )
             return
         self._close_part(part, body.get("part"), index, "text")
@@ -181,6 +249,13 @@ class DeltaTracking(ItemTracking):
                 f"function_call_arguments.delta on a {st.type!r} item",
                 self._line,
             )
+        if st.args_done is not None and not st.done:
+            self._sink.add(
+                "DELTA-AFTER-DONE",
+                (index,),
+                f"function_call_arguments.delta for {st.label} after its function_call_arguments.done",
+                self._line,
+            )
         delta = body.get("delta")
         if isinstance(delta, str):
             st.args.append(delta)
@@ -191,32 +266,32 @@ class DeltaTracking(ItemTracking):
             self._sink.add(
                 "DELTA-ITEM-TYPE", (index,), f"function_call_arguments.done on a {st.type!r} item", self._line
             )
+        if st.args_done is not None and not st.done:
+            self._sink.add(
+                "DELTA-AFTER-DONE",
+                (index,),
+                f"a second function_call_arguments.done for {st.label}",
+                self._line,
+            )
         args = body.get("arguments")
         if isinstance(args, str):
-            joined = "".join(st.args)
-            if args != joined:
-                self._sink.add(
-                    "DELTA-DONE-MATCHES",
-                    (index, "arguments"),
-                    f"arguments {args!r}, the deltas concatenate to {joined!r}",
-                    self._line,
-                )
+            self._check_done(st.args, args, index, "arguments", "function_call_arguments.done")
             st.args_done = args
 
     # Reasoning summaries
     def _summary_for(self, st: Item, body: dict[str, Any], index: int) -> Part:
         si = body.get("summary_index")
-        part = st.summary.get(si if type(si) is int else -1)
+        part = st.summary.get(si if type(si) is int else NO_INDEX)
         if part is None:
             self._sink.add(
                 "SUMMARY-PART-ADDED-BEFORE-DELTA",
                 (index,),
-                f"{body.get('type')!r} for summary_index {si!r} of item {st.id!r} before "
+                f"{body.get('type')!r} with {index_label('summary_index', si)} of {st.label} before "
                 "response.reasoning_summary_part.added",
                 self._line,
             )
             part = Part(ghost=True)
-            st.summary[si if type(si) is int else -1] = part
+            st.summary[si if type(si) is int else NO_INDEX] = part
         return part
 
     def _on_summary_added(self, body: dict[str, Any], index: int) -> None:
@@ -245,6 +320,8 @@ class DeltaTracking(ItemTracking):
     def _on_summary_delta(self, body: dict[str, Any], index: int) -> None:
         st = self._item_for(body, index)
         part = self._summary_for(st, body, index)
+        if part.done_text is not None:
+            self._after_done(part, st, body, index, "summary_index")
         delta = body.get("delta")
         if isinstance(delta, str):
             part.chunks.append(delta)
@@ -252,16 +329,11 @@ class DeltaTracking(ItemTracking):
     def _on_summary_text_done(self, body: dict[str, Any], index: int) -> None:
         st = self._item_for(body, index)
         part = self._summary_for(st, body, index)
+        if part.done_text is not None:
+            self._after_done(part, st, body, index, "summary_index")
         text = body.get("text")
         if isinstance(text, str):
-            joined = "".join(part.chunks)
-            if text != joined:
-                self._sink.add(
-                    "DELTA-DONE-MATCHES",
-                    (index, "text"),
-                    f"summary text {text!r}, the deltas concatenate to {joined!r}",
-                    self._line,
-                )
+            self._check_done(part.chunks, text, index, "text", "reasoning_summary_text.done")
             part.done_text = text
 
     def _on_summary_done(self, body: dict[str, Any], index: int) -> None:

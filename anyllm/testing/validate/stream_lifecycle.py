@@ -2,8 +2,10 @@
 
 Exactly one terminal event (completed, failed, incomplete) with the status its type names;
 items still open at a successful end are reported; the terminal response's output must be
-the streamed items, in order, with the same ids, call ids and texts, and passes the rules on
-a whole response (:func:`~anyllm.testing.validate.response_rules.check_response_rules`).
+the streamed items, in order, with the same ids, call ids and texts, each keeping the type,
+name, role and status of its ``output_item.done`` ("no updates may be made to the item after"
+it completed: Items are state machines), and passes the rules on a whole response
+(:func:`~anyllm.testing.validate.response_rules.check_response_rules`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from anyllm.spec import TERMINAL_EVENT_STATUS
-from anyllm.testing import rules as R
 from anyllm.testing.validate.response_rules import check_response_rules
 from anyllm.testing.validate.stream_items import ItemTracking
-from anyllm.testing.validate.stream_state import Item, item_texts
+from anyllm.testing.validate.stream_state import Item, item_texts, streamed_texts
 from anyllm.testing.validate.violations import JsonPath
 
 __all__ = ["ResponseLifecycle"]
+
+FIXED_AFTER_DONE = ("type", "name", "role", "status")  # besides texts and call_id, checked apart
+
+
+def _named(st: Item) -> str:
+    """``item 'msg_1' (output_index 1)``; ``the item at output_index 1`` when it has no id."""
+    return f"{st.label} (output_index {st.output_index})" if isinstance(st.id, str) else st.label
 
 
 class ResponseLifecycle(ItemTracking):
@@ -45,17 +53,8 @@ class ResponseLifecycle(ItemTracking):
     def _on_error(self, body: dict[str, Any], index: int) -> None:
         self._error_at = index
         err = body.get("error")
-        if (
-            isinstance(err, dict)
-            and isinstance(err.get("type"), str)
-            and err["type"] not in R.SPEC_ERROR_TYPES
-        ):
-            self._sink.add(
-                "ERROR-TYPE-KNOWN",
-                (index, "error", "type"),
-                f"error type {err['type']!r} is not one the spec lists",
-                self._line,
-            )
+        if isinstance(err, dict):
+            self._checker.error_type(err, (index, "error"), self._line)
 
     def _on_terminal(self, body: dict[str, Any], index: int) -> None:
         sink = self._sink
@@ -85,8 +84,7 @@ class ResponseLifecycle(ItemTracking):
                     sink.add(
                         "ITEM-DONE-MISSING",
                         (index,),
-                        f"item {st.id!r} (output_index {st.output_index}) was never closed with "
-                        "response.output_item.done",
+                        f"{_named(st)} was never closed with response.output_item.done",
                         self._line,
                     )
                     self._open_parts(st, index)
@@ -115,8 +113,7 @@ class ResponseLifecycle(ItemTracking):
                 sink.add(
                     "TERMINAL-OUTPUT-MATCHES-STREAM",
                     base,
-                    f"streamed item {st.id!r} (output_index {st.output_index}) is missing from the "
-                    "final output",
+                    f"streamed {_named(st)} is missing from the final output",
                     self._line,
                 )
                 continue
@@ -128,8 +125,7 @@ class ResponseLifecycle(ItemTracking):
                 sink.add(
                     "TERMINAL-OUTPUT-MATCHES-STREAM",
                     (*base, pos, "id"),
-                    f"streamed item {st.id!r} at output_index {st.output_index} is {where} in the "
-                    f"final output (found {final.get('id')!r})",
+                    f"streamed {_named(st)} is {where} in the final output (found {final.get('id')!r})",
                     self._line,
                 )
                 continue
@@ -141,6 +137,7 @@ class ResponseLifecycle(ItemTracking):
                     self._line,
                 )
             if st.final is not None and final != st.final:
+                self._compare_fixed(final, st.final, (*base, pos))
                 got, want = item_texts(final), item_texts(st.final)
                 for key in sorted(set(got) | set(want)):
                     if got.get(key) != want.get(key):
@@ -150,6 +147,10 @@ class ResponseLifecycle(ItemTracking):
                             f"{key} differs from the streamed item: {got.get(key)!r} vs {want.get(key)!r}",
                             self._line,
                         )
+            elif st.final is None and t != "response.failed":
+                # Never done: the final text against the deltas themselves (a failed response
+                # may hold an unfinished item as it was when it failed).
+                self._compare_deltas(final, st, (*base, pos))
         for pos in range(len(streamed), len(output)):
             final = output[pos]
             fid = final.get("id") if isinstance(final, dict) else None
@@ -158,5 +159,35 @@ class ResponseLifecycle(ItemTracking):
                     "ITEM-NOT-STREAMED",
                     (*base, pos),
                     f"final output[{pos}] ({fid!r}) was never streamed (no output_item.added/done)",
+                    self._line,
+                )
+                ghost = self._ids.get(fid) if isinstance(fid, str) else None
+                ghost = ghost or self._items.get(pos)
+                unfinished = ghost is not None and not ghost.added and t != "response.failed"
+                if isinstance(final, dict) and ghost is not None and unfinished:
+                    self._compare_deltas(final, ghost, (*base, pos))
+
+    def _compare_deltas(self, final: dict[str, Any], st: Item, path: JsonPath) -> None:
+        """An item whose deltas arrived but whose ``*.done`` events did not (or that was never
+        added): its final text, empty or cut short included, must still be what was streamed."""
+        streamed = streamed_texts(st)
+        got = item_texts(final)
+        for key in sorted(streamed):
+            if got.get(key) != streamed[key]:
+                self._sink.add(
+                    "TERMINAL-OUTPUT-MATCHES-STREAM",
+                    path,
+                    f"{key} is {got.get(key)!r} in the final response, the deltas streamed {streamed[key]!r}",
+                    self._line,
+                )
+
+    def _compare_fixed(self, final: dict[str, Any], done: dict[str, Any], path: JsonPath) -> None:
+        """A field fixed once the item was done (its type, name, role, status) changed after."""
+        for key in FIXED_AFTER_DONE:
+            if key in done and final.get(key) != done[key]:
+                self._sink.add(
+                    "TERMINAL-ITEM-MATCHES-DONE",
+                    (*path, key),
+                    f"{key} is {final.get(key)!r} in the final response, {done[key]!r} at output_item.done",
                     self._line,
                 )

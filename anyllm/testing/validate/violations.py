@@ -35,6 +35,9 @@ class Violation:
     message: str
     section: str
     line: int | None = None
+    # Set when this finding only follows from another one (anyllm's client refused a reply
+    # whose wire judgement explains it, :mod:`anyllm.testing.wire_view`): what it follows from.
+    cause: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -46,6 +49,8 @@ class Violation:
         }
         if self.line is not None:
             out["line"] = self.line
+        if self.cause is not None:
+            out["consequence_of"] = self.cause
         return out
 
     def __str__(self) -> str:

@@ -3,8 +3,10 @@
 Pure functions: a Responses request body in, a Messages request body out; a Messages
 reply (whole, or SSE event by event) in, ``ResponseStreamBuilder`` calls out.
 Modules: ``request`` (top-level fields, reasoning, tools; its docstring lists the request
-decisions), ``messages`` (input items), ``response`` (whole replies; the response
-decisions), ``stream``, ``common`` (the reasoning round-trip encoding) and ``bridge``
+decisions), ``messages`` (input items), ``response`` (the response decisions and their
+helpers), ``stream`` (whole replies and streams, one translator), ``hosted`` (extension
+items for provider-hosted content, citations), ``common`` (the reasoning round-trip
+encoding) and ``bridge``
 (the :class:`AnthropicBridge` that :class:`anyllm.providers.translated.TranslatedBackend`
 drives).
 """
@@ -17,8 +19,8 @@ from anyllm.translate.anthropic.common import (
     encode_thinking,
 )
 from anyllm.translate.anthropic.request import DEFAULT_MAX_TOKENS, EFFORT_BUDGETS, translate_request
-from anyllm.translate.anthropic.response import ERROR_STATUS, error_from_event, translate_response
-from anyllm.translate.anthropic.stream import AnthropicStreamTranslator
+from anyllm.translate.anthropic.response import ERROR_STATUS, error_from_event
+from anyllm.translate.anthropic.stream import AnthropicStreamTranslator, translate_response
 
 __all__ = [
     "ANTHROPIC_VERSION",

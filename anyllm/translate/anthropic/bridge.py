@@ -14,8 +14,7 @@ from typing import Any
 
 from anyllm.request import ResponsesRequest
 from anyllm.translate.anthropic.request import translate_request
-from anyllm.translate.anthropic.response import translate_response
-from anyllm.translate.anthropic.stream import AnthropicStreamTranslator
+from anyllm.translate.anthropic.stream import AnthropicStreamTranslator, translate_response
 from anyllm.translate.base import StreamTranslator
 from anyllm.translate.stream import ResponseStreamBuilder
 

@@ -4,6 +4,9 @@ System and developer messages go to ``system``; consecutive items of one role me
 one message; function calls, their outputs and reasoning items become ``tool_use``,
 ``tool_result`` and thinking blocks; images and files become ``image`` and ``document``
 blocks (see the request decisions in :mod:`anyllm.translate.anthropic.request`).
+``anthropic:*`` extension items and Anthropic ``compaction`` items go back as the blocks
+they carry; ``anthropic:citations`` puts the citations back on the message's text; other
+implementors' extension items are skipped (see :mod:`anyllm.translate.anthropic.hosted`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from anyllm.translate.anthropic.common import (
     invalid,
     unsupported,
 )
-from anyllm.translate.base import input_items
+from anyllm.translate.anthropic.hosted import (
+    CITATIONS_TYPE,
+    COMPACTION_PREFIX,
+    SLUG,
+    block_of_item,
+    decode_compaction,
+    split_cited_text,
+)
+from anyllm.translate.base import input_items, is_foreign_extension
 
 __all__ = ["messages_of"]
 
@@ -36,6 +47,7 @@ def messages_of(body: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     if body.get("instructions"):
         system.append(str(body["instructions"]))
     messages: list[dict[str, Any]] = []
+    texts: dict[str, dict[str, Any]] = {}  # assistant message item id -> its one text block
 
     def add(role: str, blocks: list[dict[str, Any]]) -> None:
         if not blocks:
@@ -55,7 +67,10 @@ def messages_of(body: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
                 if text:
                     system.append(text)
             elif role in ("user", "assistant"):
-                add(role, _content_blocks(item.get("content"), where, role))
+                blocks = _content_blocks(item.get("content"), where, role)
+                if role == "assistant" and len(blocks) == 1 and blocks[0]["type"] == "text":
+                    texts[str(item.get("id"))] = blocks[0]
+                add(role, blocks)
             else:
                 raise invalid(f"{where}.role", f"{role!r} is not user, assistant, system or developer")
         elif kind == "function_call":
@@ -66,6 +81,14 @@ def messages_of(body: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
             add("assistant", [_thinking_block(item, where)])
         elif kind == "item_reference":
             raise unsupported(where, "item_reference (Anthropic stores no items; pass the items themselves)")
+        elif kind == "compaction":
+            add("assistant", [_compaction_block(item, where)])
+        elif kind == CITATIONS_TYPE:
+            _restore_citations(messages, texts.get(str(item.get("message_id"))), item)
+        elif isinstance(kind, str) and kind.startswith(SLUG):
+            add("assistant", [block_of_item(item, where)])
+        elif is_foreign_extension(kind, SLUG):
+            continue  # another implementation's item: not portable (spec, "Extending Items")
         else:
             raise unsupported(where, f"input item type {kind!r}")
     if not messages:
@@ -222,3 +245,28 @@ def _thinking_block(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     parts = item.get("content") or item.get("summary") or []
     text = "".join(str(part.get("text", "")) for part in parts if isinstance(part, Mapping))
     return {"type": "thinking", "thinking": text, "signature": encrypted}
+
+
+def _compaction_block(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    encrypted = item.get("encrypted_content")
+    if not isinstance(encrypted, str) or not encrypted.startswith(COMPACTION_PREFIX):
+        raise unsupported(where, "a compaction item that Anthropic did not produce (its content is opaque)")
+    return decode_compaction(encrypted, f"{where}.encrypted_content")
+
+
+def _restore_citations(
+    messages: list[dict[str, Any]], block: dict[str, Any] | None, item: Mapping[str, Any]
+) -> None:
+    """Split the message's text block back into the cited blocks an ``anthropic:citations``
+    item describes. Without that message in the input there is nothing to cite: skipped."""
+    if block is None:
+        return
+    blocks = split_cited_text(str(block.get("text", "")), item.get("blocks"))
+    if blocks is None:
+        return
+    for message in reversed(messages):
+        content = message["content"]
+        for position, candidate in enumerate(content):
+            if candidate is block:
+                content[position : position + 1] = blocks
+                return

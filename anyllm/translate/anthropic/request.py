@@ -31,6 +31,12 @@ Request
   ``encrypted_content`` is taken as a bare signature, with the text from ``content`` or
   ``summary``. A reasoning item without ``encrypted_content`` cannot be sent (Anthropic
   accepts thinking only with its signature): UnsupportedParameterError.
+* Extension items: ``anthropic:<block type>`` items go back as the blocks they carry, in
+  the assistant turn; a ``compaction`` item made from an Anthropic compaction block goes
+  back as that block (another ``compaction`` is opaque to Anthropic:
+  UnsupportedParameterError); ``anthropic:citations`` splits the message text back into
+  the cited blocks. Other implementations' extension items are skipped (not portable, the
+  spec says). See :mod:`anyllm.translate.anthropic.hosted`.
 * ``text.format`` json_schema -> ``output_config: {format: {type: json_schema, schema}}``
   (Anthropic's structured outputs, as the recorded pydantic-ai traffic sends it);
   ``json_object`` has no counterpart (Anthropic needs a schema): UnsupportedParameterError.

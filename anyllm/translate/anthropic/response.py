@@ -1,15 +1,33 @@
-"""Anthropic Messages reply -> ResponseStreamBuilder calls: content blocks, stop reasons,
-usage and errors, shared by whole replies and :mod:`anyllm.translate.anthropic.stream`.
+"""Anthropic Messages replies: the decisions, and the helpers the translator uses for
+stop reasons, usage, errors and tool_choice (:mod:`anyllm.translate.anthropic.stream`
+translates whole replies and streams alike).
 
 Decisions:
 
 * ``text`` -> message ``output_text`` (adjacent text blocks form one part),
   ``tool_use`` -> ``function_call`` (``call_id`` = the tool_use id, ``arguments`` =
-  ``json.dumps(input)``), thinking as above.
-* Blocks of Anthropic-hosted tools (``server_tool_use``, ``*_tool_result``, ``mcp_*``,
-  ``compaction``, ``container_upload`` ...) and ``citations_delta`` are not representable
-  as spec items and are skipped: this library only sends function tools, so they appear
-  only when the caller asked for hosted tools through passthrough keys.
+  ``json.dumps(input)``), thinking as in :mod:`anyllm.translate.anthropic.request`.
+* Provider-hosted content: blocks of Anthropic-hosted tools and features
+  (``server_tool_use``, ``*_tool_result``, ``mcp_tool_use``/``mcp_tool_result``,
+  ``container_upload``, any block type not listed here) have no spec item; they appear
+  when the caller asks for hosted tools through passthrough keys (``tools`` entries are
+  function tools only, but ``mcp_servers``, ``context_management`` ... are forwarded). Each
+  becomes an ``anthropic:<block type>`` extension item carrying the block verbatim, streamed
+  with the normal item lifecycle and sent back as that block on the next turn (input and
+  the local store alike). ``compaction`` becomes the spec's ``compaction`` item. Other
+  providers' bridges skip ``anthropic:*`` items: the spec says extension items are
+  "specific to that implementation and not assumed to be portable". Details in
+  :mod:`anyllm.translate.anthropic.hosted`.
+* Citations: a citation with a URL becomes a ``url_citation`` annotation over the cited
+  text (``response.output_text.annotation.added`` when streaming); every citation is also
+  kept whole (``cited_text``, ``encrypted_index``, non-URL locations) in the message's
+  ``anthropic:citations`` item, which follows the message. A message that ends
+  ``incomplete`` keeps its annotations but not that item: the spec requires the incomplete
+  item to be the last one.
+* Item status: a ``tool_use`` (or hosted) block stays open after its
+  ``content_block_stop`` until the next block starts or the stop reason arrives, because
+  ``max_tokens`` may have cut it: then it ends ``incomplete`` (its arguments are cut
+  short), never ``completed`` (callers run completed calls).
 * ``stop_reason``: ``end_turn``/``stop_sequence``/``tool_use`` -> completed;
   ``max_tokens`` and ``model_context_window_exceeded`` -> incomplete
   (``max_output_tokens``); ``refusal`` -> incomplete (``content_filter``), keeping what was
@@ -17,6 +35,10 @@ Decisions:
   any other reason -> incomplete with that reason.
 * Usage: ``input_tokens`` = Anthropic's uncached input + cache writes + cache reads (the
   Responses figure counts all input), ``cached_tokens`` = ``cache_read_input_tokens``.
+* A ``message_start`` may hold the whole content and the stop reason (continuations of
+  programmatic tool calls): its blocks are translated as if streamed. A second
+  ``message_start`` while a message is open is a spliced stream: StreamError, before
+  anything of the new message is emitted.
 * An ``error`` SSE event becomes the typed exception ``error_from_http`` gives for the
   HTTP status Anthropic uses for that error type (:data:`ERROR_STATUS`, e.g.
   ``overloaded_error`` -> 529, ``rate_limit_error`` -> 429).
@@ -28,8 +50,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from anyllm.errors import AnyLLMError, ProviderError, error_from_http
-from anyllm.translate.anthropic.common import PROVIDER, REDACTED_PREFIX, encode_thinking
+from anyllm.errors import AnyLLMError, error_from_http
+from anyllm.translate.anthropic.common import PROVIDER
 from anyllm.translate.base import allowed_tool_names, check_tool_allowed
 from anyllm.translate.common import usage_dict
 from anyllm.translate.stream import ResponseStreamBuilder
@@ -41,7 +63,6 @@ __all__ = [
     "error_from_event",
     "finish",
     "json_object",
-    "translate_response",
 ]
 
 # Anthropic's documented error types and the HTTP status each comes with
@@ -101,49 +122,3 @@ def error_from_event(error: Any) -> AnyLLMError:
 def check_allowed(builder: ResponseStreamBuilder, name: str) -> None:
     """A ``tool_use`` of a tool outside what ``tool_choice`` permits is a model error."""
     check_tool_allowed(allowed_tool_names(builder.response.get("tool_choice")), name, PROVIDER)
-
-
-def translate_response(reply: Any, builder: ResponseStreamBuilder) -> list[dict[str, Any]]:
-    """Feed a whole Messages reply to ``builder`` and finish it; returns the events (unused
-    for non-streaming calls, handy for tests)."""
-    if not isinstance(reply, Mapping):
-        raise ProviderError(
-            f"anthropic answered with {type(reply).__name__}, not a message", provider=PROVIDER
-        )
-    if reply.get("type") == "error":
-        raise error_from_event(reply)
-    if reply.get("type") != "message" or not isinstance(reply.get("content"), list):
-        raise ProviderError(
-            f"anthropic answered with a body that is not a message: {json.dumps(reply)[:200]}",
-            provider=PROVIDER,
-        )
-    out: list[dict[str, Any]] = []
-    builder.set_model(str(reply.get("model") or ""))
-    for index, block in enumerate(reply["content"]):
-        if not isinstance(block, Mapping):
-            continue
-        kind = block.get("type")
-        if kind == "text":
-            out += builder.text(str(block.get("text", "")))
-        elif kind == "thinking":
-            thinking = str(block.get("thinking", ""))
-            out += builder.end_items()
-            out += builder.reasoning(thinking)
-            out += builder.encrypted_reasoning(encode_thinking(thinking, str(block.get("signature", ""))))
-            out += builder.end_items()
-        elif kind == "redacted_thinking":
-            out += builder.encrypted_reasoning(REDACTED_PREFIX + str(block.get("data", "")))
-            out += builder.end_items()
-        elif kind == "tool_use":
-            name = str(block.get("name", ""))
-            check_allowed(builder, name)
-            arguments = json.dumps(block.get("input") or {})
-            out += builder.tool_call(
-                index, call_id=str(block.get("id") or ""), name=name, arguments=arguments
-            )
-            out += builder.end_tool_call(index)
-        # Anything else is an Anthropic-hosted tool's block: see the module docstring.
-    if isinstance(reply.get("usage"), Mapping):
-        builder.set_usage(anthropic_usage(reply["usage"]))
-    out += finish(builder, reply.get("stop_reason"))
-    return out

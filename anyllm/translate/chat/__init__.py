@@ -15,6 +15,8 @@ Decisions (and why):
 * ``reasoning`` input items (a previous turn's thinking) have no counterpart in chat
   requests — providers that stream ``reasoning_content`` ask clients not to send it back —
   so they are left out of the provider request; their turn's messages and tool calls stay.
+  So are other implementations' extension items (``anthropic:server_tool_use`` ...): the
+  spec calls them "specific to that implementation and not assumed to be portable".
 * ``developer`` messages become ``system`` messages: most OpenAI-compatible servers
   (llama.cpp, vLLM, Mistral) do not know the ``developer`` role.
 * ``tool_choice`` ``allowed_tools`` is expressed by sending only the allowed tools with the

@@ -59,16 +59,17 @@ DIALECTS: dict[str, ChatDialect] = {
         user=False,
         prompt_cache_key=True,
     ),
-    # llama-cpp-python's server: response_format is {"type": "json_object", "schema": ...}
-    # (grammar-constrained), no images (text models), list content is rendered verbatim by
-    # chat templates, so text parts are joined; no reasoning effort.
+    # llama.cpp's llama-server (tools/server/README.md): response_format {"type":
+    # "json_object", "schema": ...} is grammar-constrained (llama-cpp-python's server reads
+    # the same shape); no images (text models without a projector), text parts are joined
+    # (chat templates render list content verbatim); no reasoning effort.
     "llamacpp": ChatDialect(
         "llamacpp",
         images=False,
         json_schema="llamacpp",
         reasoning_effort=False,
         text_only_strings=True,
-        null_content=False,  # its request model wants a string (pydantic 500s on null)
+        null_content=False,  # "" for a tool-calls-only turn: llama-cpp-python's server 500s on null
     ),
     "together": ChatDialect("together"),
     # Cerebras (inference-docs.cerebras.ai): max_completion_tokens.

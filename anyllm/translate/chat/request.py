@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from anyllm.errors import UnsupportedParameterError
-from anyllm.translate.base import check_unsupported, passthrough_fields
+from anyllm.translate.base import check_unsupported, is_foreign_extension, passthrough_fields
 from anyllm.translate.chat.dialect import ChatDialect, supported_fields, unsupported
 
 __all__ = ["translate_request"]
@@ -207,7 +207,7 @@ def _messages(value: Any, dialect: ChatDialect) -> list[dict[str, Any]]:
             text, extra = _tool_output(item.get("output"), dialect, where)
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": text})
             attachments.extend(extra)
-        elif kind == "reasoning":
+        elif kind == "reasoning" or is_foreign_extension(kind):
             continue  # chat requests have no place for it: see the decisions in anyllm.translate.chat
         else:
             raise unsupported(dialect, f"{where}.type", f"input item type {kind!r}")

@@ -32,6 +32,7 @@ class ChatStreamTranslator(StreamTranslator):
         self.provider = provider
         self.finish_reason: str | None = None
         self._model_set = False
+        self._annotations: list[dict[str, Any]] = []  # url citations waiting for their text
 
     def feed(self, event: SSEEvent) -> list[dict[str, Any]]:
         data = event.data
@@ -55,7 +56,7 @@ class ChatStreamTranslator(StreamTranslator):
         if not self._model_set and isinstance(payload.get("model"), str):
             self.builder.set_model(payload["model"])
             self._model_set = True
-        usage = usage_of(payload)
+        usage = usage_of(payload, self.provider, streaming=True)
         if usage is not None:
             self.builder.set_usage(usage)
         out: list[dict[str, Any]] = []
@@ -66,7 +67,7 @@ class ChatStreamTranslator(StreamTranslator):
                     continue
                 delta = choice.get("delta")
                 if isinstance(delta, dict):
-                    out += feed_message(self.builder, delta)
+                    out += feed_message(self.builder, delta, self._annotations)
                 reason = choice.get("finish_reason")
                 if isinstance(reason, str) and reason:
                     self.finish_reason = reason

@@ -3,7 +3,8 @@
 One content per run of same-role items; media parts as ``inlineData`` or ``fileData``;
 function calls and outputs as ``functionCall`` / ``functionResponse`` (names looked up by
 ``call_id``); thought signatures placed back exactly where Gemini gave them (see the
-request decisions in :mod:`anyllm.translate.gemini.request`).
+request decisions in :mod:`anyllm.translate.gemini.request`); ``gemini:<kind>`` extension
+items as the parts they carry (:mod:`anyllm.translate.gemini.hosted`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from anyllm.translate.base import input_items
+from anyllm.translate.base import input_items, is_foreign_extension
 from anyllm.translate.gemini.common import SIGNATURE_PREFIX, invalid, unsupported
+from anyllm.translate.gemini.hosted import METADATA_ITEMS, SLUG
 
 __all__ = ["GENERATED_CALL_ID", "contents_of"]
 
+_METADATA_TYPES = frozenset(item_type for item_type, _ in METADATA_ITEMS.values())
 # The call ids this bridge makes up for models that give none: never sent back to Gemini.
 GENERATED_CALL_ID = re.compile(r"^call_[0-9a-f]{32}$")
 _DATA_URL = re.compile(r"^data:(?P<mime>[^;,]+)?(?P<params>(?:;[^;,]*)*),(?P<data>.*)$", re.DOTALL)
@@ -111,6 +114,13 @@ def contents_of(body: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dic
             encrypted = item.get("encrypted_content")
             if isinstance(encrypted, str) and encrypted.startswith(SIGNATURE_PREFIX):
                 out.signature(encrypted)
+        elif kind in _METADATA_TYPES or is_foreign_extension(kind, SLUG):
+            continue  # grounding describes an answer; other implementations' items are not portable
+        elif isinstance(kind, str) and kind.startswith(SLUG):
+            part = item.get("part")
+            if not isinstance(part, Mapping) or not part:
+                raise invalid(f"{where}.part", f"a {kind} item carries its Gemini part in 'part'")
+            out.model(dict(part))
         else:
             raise unsupported(f"{where}.type", f"{kind!r} items have no generateContent counterpart")
     out.flush_signature()

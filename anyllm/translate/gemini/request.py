@@ -37,6 +37,12 @@ Request
   is not sent back (Gemini keeps its reasoning state in the signatures); reasoning items
   without a Gemini signature (text only, or another provider's) carry nothing Gemini can use
   and are skipped.
+* Extension items: ``gemini:<kind>`` items (code execution, inline data, ... see
+  :mod:`anyllm.translate.gemini.hosted`) go back into the model turn as the parts they
+  carry; ``gemini:grounding_metadata``/``gemini:url_context_metadata`` describe an answer
+  and are not sent; other implementations' extension items (``anthropic:*``) are skipped:
+  the spec says such items are "specific to that implementation and not assumed to be
+  portable".
 * tools -> ``[{functionDeclarations: [{name, description, parametersJsonSchema}]}]``:
   ``parametersJsonSchema`` takes full JSON Schema (``$defs``, ``$ref``, ``anyOf``,
   ``additionalProperties``), so nothing is converted to the OpenAPI subset of
