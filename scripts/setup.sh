@@ -99,7 +99,21 @@ if [ "$LEVEL" = targets ]; then
         "$LITELLM_VENV/bin/python" -m pip --disable-pip-version-check -q install "litellm[proxy]==$LITELLM_VERSION"
     fi
     ln -sf "$LITELLM_VENV/bin/litellm" "$VENV/bin/litellm"
-    step "done: $VENV (targets level: llama-server, litellm)"
+    # The llama-cpp-python-chat target: a second chat-completions implementation, compiled
+    # from source with GGML_NATIVE=OFF and GGML_AMX=OFF (a native build on this AMX-capable
+    # CPU family crashes on any multi-token prompt); the wheel is cached by those flags.
+    if ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+        LLAMA_PY_VERSION="0.3.36"
+        WHEELS="$CACHE/wheels"
+        mkdir -p "$WHEELS"
+        if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_PY_VERSION"-*.whl >/dev/null 2>&1; then
+            step "building llama-cpp-python $LLAMA_PY_VERSION from source (measured 10 minutes on 2 cores)"
+            CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AMX=OFF" "$VENV/bin/python" -m pip --disable-pip-version-check \
+                -q wheel --no-cache-dir --no-deps -w "$WHEELS" "llama-cpp-python==$LLAMA_PY_VERSION"
+        fi
+        $PIP install "$(ls "$WHEELS"/llama_cpp_python-"$LLAMA_PY_VERSION"-*.whl | head -n 1)[server]"
+    fi
+    step "done: $VENV (targets level: llama-server, litellm, llama-cpp-python)"
     exit 0
 fi
 step "done: $VENV (live level)"

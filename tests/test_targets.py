@@ -107,7 +107,7 @@ def test_the_helper_server_speaks_the_spec():
     assert [v for v in validate_stream(target_server.stream(body)) if v.severity == "error"] == []
 
 
-def test_the_shipped_target_file_names_five_columns_over_one_backend():
+def test_the_shipped_target_file_names_six_columns_over_one_model():
     shipped = load_targets()
     assert list(shipped.targets) == [
         "llamacpp",
@@ -115,8 +115,12 @@ def test_the_shipped_target_file_names_five_columns_over_one_backend():
         "litellm-responses",
         "litellm-messages",
         "open-responses-server",
+        "llama-cpp-python-chat",
     ]
-    assert {s.backend for s in shipped.targets.values()} == {"llama-server"}
+    # llama-cpp-python's server loads the same GGUF itself; every other column runs over llama-server.
+    backends = {name: s.backend for name, s in shipped.targets.items()}
+    assert backends.pop("llama-cpp-python-chat") is None
+    assert set(backends.values()) == {"llama-server"}
     assert shipped.backends["llama-server"].kind == "llama-server"
     providers = {name: spec.provider for name, spec in shipped.targets.items()}
     assert providers == {
@@ -125,6 +129,7 @@ def test_the_shipped_target_file_names_five_columns_over_one_backend():
         "litellm-responses": "openresponses",
         "litellm-messages": "anthropic",
         "open-responses-server": "openresponses",
+        "llama-cpp-python-chat": "llamacpp",
     }
     # The Anthropic column is named and titled so that no one takes it for Anthropic's API.
     assert "not Anthropic's API" in shipped.targets["litellm-messages"].title
