@@ -254,15 +254,29 @@ def _vcr_request(request: httpx2.Request, body: bytes) -> VcrRequest:
     return VcrRequest(request.method, str(request.url), body, dict(request.headers))
 
 
-def _handle_sync(cassette: ActiveCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
-    body = b"".join(request.stream)  # type: ignore[arg-type]
+def _replay_or_go_live(
+    cassette: ActiveCassette, request: httpx2.Request, body: bytes
+) -> tuple[VcrRequest, httpx2.Response | None]:
+    """The recorded reply for this request if the cassette has one; else ready it to go live.
+
+    Shared by the sync and async handlers: only reading the request body and the live
+    send differ between them. Refuses a live request on a write-protected cassette.
+    """
     request.stream = httpx2.ByteStream(body)
     _prepare_live(request)
     vreq = _vcr_request(request, body)
     if cassette.can_play_response_for(vreq):
-        return _replayed_response(cassette.play_response(vreq))
+        return vreq, _replayed_response(cassette.play_response(vreq))
     if cassette.write_protected and cassette.filter_request(vreq):
         raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
+    return vreq, None
+
+
+def _handle_sync(cassette: ActiveCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
+    body = b"".join(request.stream)  # type: ignore[arg-type]
+    vreq, replayed = _replay_or_go_live(cassette, request, body)
+    if replayed is not None:
+        return replayed
     bounds, url = cassette.bounds, _where(request.url)
     bound_limits = _limit_read_timeout(request, bounds)
     try:
@@ -283,13 +297,9 @@ def _handle_sync(cassette: ActiveCassette, transport: Any, request: httpx2.Reque
 
 async def _handle_async(cassette: ActiveCassette, transport: Any, request: httpx2.Request) -> httpx2.Response:
     body = b"".join([part async for part in request.stream])  # type: ignore[union-attr]
-    request.stream = httpx2.ByteStream(body)
-    _prepare_live(request)
-    vreq = _vcr_request(request, body)
-    if cassette.can_play_response_for(vreq):
-        return _replayed_response(cassette.play_response(vreq))
-    if cassette.write_protected and cassette.filter_request(vreq):
-        raise CannotOverwriteExistingCassetteException(cassette=cassette, failed_request=vreq)
+    vreq, replayed = _replay_or_go_live(cassette, request, body)
+    if replayed is not None:
+        return replayed
     bounds, url = cassette.bounds, _where(request.url)
     bound_limits = _limit_read_timeout(request, bounds)
     try:
